@@ -1,0 +1,105 @@
+/*
+ * The durable store: a SQLite journal (WAL, synchronous=FULL) of tenants,
+ * modules, jobs and every job state transition, plus content-addressed blob
+ * files.  One struct store is used by one thread (the core's loop); the
+ * caller groups many writes in one transaction with store_begin/commit
+ * (group commit) and acknowledges nothing before store_commit() returns 0.
+ */
+#ifndef KILN_STORE_H
+#define KILN_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kiln/job.h"
+
+struct store;
+
+/*
+ * Opens (creating when missing) DIR/kiln.db and DIR/blobs/.  Sets WAL and
+ * synchronous=FULL and creates the schema.  *out owned by the caller
+ * (store_close).  Returns 0, -errno, or -KILN_ECONFIG for a database that is
+ * not ours or of a newer schema.
+ */
+int store_open(const char *dir, struct store **out);
+void store_close(struct store *st);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK.  0 or -EIO. */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+int store_rollback(struct store *st);
+
+/* Records the tenant if missing (idempotent).  0 or -EIO. */
+int store_tenant_ensure(struct store *st, const char *tenant);
+
+/*
+ * Records that tenant registered the module with this digest and size
+ * (idempotent).  Returns 1 when newly recorded, 0 when it already was,
+ * or -EIO.
+ */
+int store_module_put(struct store *st, const char *tenant, const char *digest,
+    uint64_t size);
+/* 1 when tenant registered digest, 0 when not, -EIO on error. */
+int store_module_has(struct store *st, const char *tenant, const char *digest);
+
+/*
+ * Inserts a new job (j->seq is assigned) and its first event (j->state).
+ * -KILN_ECONFLICT when the id, or the (tenant, idem_key) pair with a
+ * non-empty key, already exists; -EIO otherwise.
+ */
+int store_job_insert(struct store *st, struct job *j);
+
+/*
+ * Writes every mutable column of j (state, attempts, exit_code, reason,
+ * output, log, sizes, slot, timestamps) and appends an event row
+ * (job id, state, reason, time).  -KILN_ENOT_FOUND or -EIO.
+ */
+int store_job_update(struct store *st, const struct job *j,
+    const char *event_reason);
+
+/* Fills *out (caller frees with job_clear).  -KILN_ENOT_FOUND or -EIO. */
+int store_job_get(struct store *st, const char *id, struct job *out);
+/* Finds the tenant's job created with this Idempotency-Key. Same errors. */
+int store_job_find_idem(struct store *st, const char *tenant,
+    const char *idem_key, struct job *out);
+
+/*
+ * Calls fn for the tenant's jobs in increasing seq after after_seq, at most
+ * limit of them, only those in state when state >= 0.  tenant NULL means
+ * every tenant.  The job passed to fn is freed after fn returns; fn returns
+ * 0 to go on or non-zero to stop.  Returns the number visited or -EIO.
+ */
+int store_job_list(struct store *st, const char *tenant, int state,
+    int64_t after_seq, int limit,
+    int (*fn)(const struct job *j, void *arg), void *arg);
+
+/*
+ * Calls fn for each event of a job, oldest first: state, reason ("" when
+ * none) and the CLOCK_REALTIME time in ns.  Returns the count or -EIO.
+ */
+int store_job_events(struct store *st, const char *id,
+    int (*fn)(enum job_state state, const char *reason, int64_t at_ns,
+        void *arg), void *arg);
+
+/* Number of jobs in each state, over all tenants, into counts[]. */
+int store_job_count_states(struct store *st,
+    uint64_t counts[JOB_STATE_COUNT]);
+
+/*
+ * Content-addressed blobs under DIR/blobs/: the name is the SHA-256 of the
+ * bytes, written to a temporary file, fsynced, renamed into place and the
+ * directory fsynced.  digest receives "sha256:<64 hex>".  Putting bytes that
+ * are already present is a no-op.  0 or -errno.
+ */
+int store_blob_put(struct store *st, const void *buf, size_t n,
+    char digest[JOB_DIGEST_LEN]);
+/* Opens a blob read-only; fd or -ENOENT / -EINVAL (malformed digest). */
+int store_blob_open(struct store *st, const char *digest);
+/* Path of the blob file into buf; 0, -EINVAL or -ENAMETOOLONG. */
+int store_blob_path(struct store *st, const char *digest, char *buf,
+    size_t len);
+
+/* Parses "sha256:<64 lower hex>"; 0 or -EINVAL. */
+int store_digest_check(const char *digest);
+
+#endif

@@ -24,17 +24,26 @@ struct store;
 int store_open(const char *dir, struct store **out);
 void store_close(struct store *st);
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK.  0 or -EIO. */
+/*
+ * BEGIN IMMEDIATE / COMMIT / ROLLBACK.  0 or -EIO.  Transactions do not
+ * nest.  A commit that fails has ended the transaction and nothing of it
+ * may be acknowledged.  Outside a transaction every write below is its own
+ * (atomic, durable) transaction.
+ */
 int store_begin(struct store *st);
 int store_commit(struct store *st);
 int store_rollback(struct store *st);
 
-/* Records the tenant if missing (idempotent).  0 or -EIO. */
+/*
+ * Records the tenant if missing (idempotent).  0, -EINVAL (empty or longer
+ * than JOB_TENANT_LEN - 1) or -EIO.
+ */
 int store_tenant_ensure(struct store *st, const char *tenant);
 
 /*
  * Records that tenant registered the module with this digest and size
- * (idempotent).  Returns 1 when newly recorded, 0 when it already was,
+ * (idempotent), recording the tenant too if missing.  Returns 1 when newly
+ * recorded, 0 when it already was, -EINVAL (malformed digest or tenant),
  * or -EIO.
  */
 int store_module_put(struct store *st, const char *tenant, const char *digest,
@@ -43,21 +52,30 @@ int store_module_put(struct store *st, const char *tenant, const char *digest,
 int store_module_has(struct store *st, const char *tenant, const char *digest);
 
 /*
- * Inserts a new job (j->seq is assigned) and its first event (j->state).
- * -KILN_ECONFLICT when the id, or the (tenant, idem_key) pair with a
- * non-empty key, already exists; -EIO otherwise.
+ * Inserts a new job (j->seq is assigned) and its first event (j->state,
+ * j->reason, at j->created_ns or now when 0), recording the tenant too if
+ * missing.  -KILN_ECONFLICT when the id, or the (tenant, idem_key) pair
+ * with a non-empty key, already exists; -EINVAL for an empty id or tenant,
+ * a state out of range, a size above INT64_MAX or a field without its NUL;
+ * -EIO otherwise.  A failed insert writes nothing and leaves the caller's
+ * transaction usable.
  */
 int store_job_insert(struct store *st, struct job *j);
 
 /*
  * Writes every mutable column of j (state, attempts, exit_code, reason,
  * output, log, sizes, slot, timestamps) and appends an event row
- * (job id, state, reason, time).  -KILN_ENOT_FOUND or -EIO.
+ * (job id, state, event_reason or "" when NULL, now).  The other columns
+ * (tenant, module, input, profile, timeout, idem_key, spec_json) are never
+ * rewritten.  -KILN_ENOT_FOUND, -EINVAL (as for insert) or -EIO.
  */
 int store_job_update(struct store *st, const struct job *j,
     const char *event_reason);
 
-/* Fills *out (caller frees with job_clear).  -KILN_ENOT_FOUND or -EIO. */
+/*
+ * Fills *out (caller frees with job_clear; zeroed on error).
+ * -KILN_ENOT_FOUND or -EIO (also for a row whose values do not fit).
+ */
 int store_job_get(struct store *st, const char *id, struct job *out);
 /* Finds the tenant's job created with this Idempotency-Key. Same errors. */
 int store_job_find_idem(struct store *st, const char *tenant,
@@ -67,7 +85,10 @@ int store_job_find_idem(struct store *st, const char *tenant,
  * Calls fn for the tenant's jobs in increasing seq after after_seq, at most
  * limit of them, only those in state when state >= 0.  tenant NULL means
  * every tenant.  The job passed to fn is freed after fn returns; fn returns
- * 0 to go on or non-zero to stop.  Returns the number visited or -EIO.
+ * 0 to go on or non-zero to stop (that job counts as visited); fn NULL only
+ * counts.  fn may call the other store functions but not store_job_list or
+ * store_job_events (-EBUSY).  Returns the number visited (0 when
+ * limit <= 0), -EINVAL for a state >= JOB_STATE_COUNT, or -EIO.
  */
 int store_job_list(struct store *st, const char *tenant, int state,
     int64_t after_seq, int limit,
@@ -75,13 +96,18 @@ int store_job_list(struct store *st, const char *tenant, int state,
 
 /*
  * Calls fn for each event of a job, oldest first: state, reason ("" when
- * none) and the CLOCK_REALTIME time in ns.  Returns the count or -EIO.
+ * none) and the CLOCK_REALTIME time in ns.  fn returns non-zero to stop;
+ * fn NULL only counts; same re-entry rule as store_job_list.  Returns the
+ * count (0 for an unknown job), -EBUSY or -EIO.
  */
 int store_job_events(struct store *st, const char *id,
     int (*fn)(enum job_state state, const char *reason, int64_t at_ns,
         void *arg), void *arg);
 
-/* Number of jobs in each state, over all tenants, into counts[]. */
+/*
+ * Number of jobs in each state, over all tenants, into counts[].  0 or
+ * -EIO (counts[] zeroed).
+ */
 int store_job_count_states(struct store *st,
     uint64_t counts[JOB_STATE_COUNT]);
 

@@ -1,0 +1,206 @@
+/*
+ * The typed messages Kiln's processes exchange over SOCK_SEQPACKET
+ * socketpairs.  Every message is a struct msg_hdr followed by one fixed-size
+ * payload struct from this file and, for the types that say so, a
+ * variable-length tail; up to two descriptors ride along with SCM_RIGHTS.
+ * Bulk bytes (modules, inputs, outputs) travel as memfds, never inline.
+ *
+ * msg_recv() and the msg_get_*() checkers in src/proc/msg.c are the only
+ * place that decodes these bytes.  A message that fails a check came from a
+ * buggy or compromised peer: the receiver ends that peer (closes the
+ * socket; the parent restarts it), it never repairs the message.
+ */
+#ifndef KILN_MSG_H
+#define KILN_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kiln/job.h"
+
+#define MSG_MAX		65536	/* largest message, header included */
+#define MSG_MAX_FDS	2
+
+enum msg_type {
+	/* parent -> core */
+	IMSG_CORE_PEER_API = 1,		/* fd: a new socket to a new api */
+	IMSG_CORE_PEER_LAUNCHER,	/* fd: a new socket to a new launcher */
+	IMSG_CORE_SHUTDOWN,		/* drain, then exit */
+
+	/* api -> core; each is answered by one IMSG_API_REPLY, same id */
+	IMSG_CORE_MODULE_PUT = 100,	/* msg_tenant; fd: the module bytes */
+	IMSG_CORE_JOB_SUBMIT,		/* msg_submit + spec tail; fd: input */
+	IMSG_CORE_JOB_GET,		/* msg_job_ref */
+	IMSG_CORE_JOB_LIST,		/* msg_list */
+	IMSG_CORE_JOB_CANCEL,		/* msg_job_ref */
+	IMSG_CORE_JOB_OUTPUT,		/* msg_job_ref */
+	IMSG_CORE_JOB_LOG,		/* msg_job_ref */
+	IMSG_CORE_METRICS,		/* empty */
+	IMSG_CORE_READY,		/* empty */
+
+	/* core -> api */
+	IMSG_API_REPLY = 200,		/* msg_reply + body tail, or fd body */
+
+	/* core -> launcher */
+	IMSG_LAUNCHER_COMPILE = 300,	/* msg_compile; fd: the .wasm */
+	IMSG_LAUNCHER_JOB_START,	/* msg_start + argv/env tail; fd: input */
+	IMSG_LAUNCHER_JOB_KILL,		/* msg_job_ref (tenant unused) */
+
+	/* launcher -> core */
+	IMSG_CORE_COMPILED = 400,	/* msg_compiled */
+	IMSG_CORE_JOB_RUNNING,		/* msg_job_ref */
+	IMSG_CORE_JOB_DONE,		/* msg_done; fds: output, log memfds */
+};
+
+struct msg_hdr {
+	uint32_t type;		/* enum msg_type */
+	uint32_t len;		/* bytes after the header */
+	uint64_t id;		/* request id, echoed in the reply */
+};
+
+/* A received message: header, payload bytes, received descriptors. */
+struct msg {
+	struct msg_hdr hdr;
+	uint8_t *data;		/* hdr.len bytes, points into buf */
+	int fds[MSG_MAX_FDS];	/* -1 when absent; owned by the receiver */
+	int nfds;
+	_Alignas(16) uint8_t buf[MSG_MAX];
+};
+
+struct msg_tenant {
+	char tenant[JOB_TENANT_LEN];
+};
+
+struct msg_job_ref {
+	char tenant[JOB_TENANT_LEN];
+	char id[JOB_ID_LEN];
+};
+
+struct msg_submit {
+	char tenant[JOB_TENANT_LEN];
+	char idem_key[JOB_IDEM_LEN];
+	char module[JOB_DIGEST_LEN];
+	char profile[JOB_PROFILE_LEN];
+	uint32_t timeout_ms;
+	uint32_t has_input;	/* 1: the fd carries the input bytes */
+	/* tail: canonical spec JSON ({"args":[..],"env":{..}}), no NUL */
+};
+
+struct msg_list {
+	char tenant[JOB_TENANT_LEN];
+	int32_t state;		/* -1: every state */
+	uint32_t limit;		/* 1..500 */
+	int64_t after_seq;	/* from the page token, 0: from the start */
+};
+
+/* Problems the core reports; the api maps them to RFC 9457 documents. */
+enum problem {
+	PROBLEM_NONE,
+	PROBLEM_MALFORMED_JSON,
+	PROBLEM_INVALID_REQUEST,
+	PROBLEM_UNAUTHORIZED,
+	PROBLEM_NOT_FOUND,
+	PROBLEM_METHOD_NOT_ALLOWED,
+	PROBLEM_BODY_TOO_LARGE,
+	PROBLEM_UNSUPPORTED_MEDIA_TYPE,
+	PROBLEM_UNKNOWN_MODULE,
+	PROBLEM_INVALID_MODULE,
+	PROBLEM_FORBIDDEN_IMPORT,
+	PROBLEM_MEMORY_QUOTA,
+	PROBLEM_QUEUE_FULL,
+	PROBLEM_GLOBAL_QUEUE_FULL,
+	PROBLEM_IDEMPOTENCY_CONFLICT,
+	PROBLEM_JOB_TERMINAL,
+	PROBLEM_JOB_NOT_FINISHED,
+	PROBLEM_UNAVAILABLE,
+	PROBLEM_INTERNAL,
+	PROBLEM_COUNT
+};
+
+enum reply_body {
+	REPLY_JSON,		/* application/json */
+	REPLY_OCTETS,		/* application/octet-stream */
+	REPLY_TEXT,		/* text/plain; charset=utf-8 */
+	REPLY_METRICS,		/* text/plain; version=0.0.4 */
+};
+
+struct msg_reply {
+	uint32_t status;	/* HTTP status */
+	uint32_t problem;	/* enum problem; PROBLEM_NONE on success */
+	uint32_t body_kind;	/* enum reply_body */
+	uint32_t retry_after;	/* seconds, 0: no Retry-After */
+	char location[96];	/* "" or a path for Location */
+	/* tail: the body (or the problem's detail); or fds[0]: the body */
+};
+
+struct msg_compile {
+	char digest[JOB_DIGEST_LEN];
+	char cache_key[65];
+};
+
+struct msg_compiled {
+	char digest[JOB_DIGEST_LEN];
+	int32_t rc;		/* 0, -KILN_EINVAL_MODULE, -KILN_ECOMPILE... */
+	char why[256];
+};
+
+struct msg_start {
+	char id[JOB_ID_LEN];
+	char cache_key[65];
+	uint32_t timeout_ms;
+	uint32_t max_pages;
+	uint64_t output_max;
+	uint64_t log_max;
+	uint8_t seed[32];
+	uint32_t has_input;
+	uint32_t argc;		/* tail: argc then envc NUL-terminated strings */
+	uint32_t envc;
+};
+
+enum done_kind {
+	DONE_EXITED,		/* the guest ran: exit_code and reason tell */
+	DONE_TIMED_OUT,		/* killed at its deadline */
+	DONE_KILLED,		/* killed on request (cancel) */
+	DONE_SIGNALED,		/* died of a signal nobody sent on purpose */
+	DONE_START_FAILED,	/* no worker could be started: infrastructure */
+};
+
+struct msg_done {
+	char id[JOB_ID_LEN];
+	uint32_t kind;		/* enum done_kind */
+	int32_t exit_code;
+	int32_t signal;
+	char reason[JOB_REASON_LEN];
+	int64_t run_ns;		/* wall time the worker lived */
+};
+
+/*
+ * Sends one message with up to two descriptors (-1 for none); the caller
+ * keeps its descriptors.  Retries EINTR and waits on EAGAIN.  Returns 0,
+ * -EMSGSIZE when header + payload + tail exceed MSG_MAX, or -errno.
+ */
+int msg_send(int sock, uint32_t type, uint64_t id, const void *payload,
+    size_t plen, const void *tail, size_t tlen, int fd0, int fd1);
+
+/*
+ * Receives one message into m.  Returns 1 when a message arrived, 0 when
+ * none is ready on a non-blocking socket, -EPIPE when the peer closed, or
+ * -KILN_EPROTO when the bytes are malformed (short, truncated, length
+ * mismatch, too many descriptors).  Release descriptors with msg_clear().
+ */
+int msg_recv(int sock, struct msg *m);
+void msg_clear(struct msg *m);
+
+/*
+ * Decodes m's payload: checks that it is at least as long as the payload
+ * struct of its type, that only types with a tail have more bytes, and that
+ * every string field is NUL-terminated within its array.  Returns the
+ * payload (pointing into m) or NULL when malformed; *tail and *tlen (may be
+ * NULL) receive the tail.  Types with no payload return m->buf.
+ */
+const void *msg_get(const struct msg *m, const uint8_t **tail, size_t *tlen);
+
+/* Name of a message type for logs ("IMSG_CORE_JOB_GET"), or "unknown". */
+const char *msg_type_name(uint32_t type);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * Process plumbing: re-executing kilnd as one of its children, the
+ * descriptor layout each child finds after exec, and dropping privileges.
+ * Every child is `kilnd -P <role> <the parent's own options>`, so it loads
+ * the same configuration the same way and gets a fresh address space.
+ */
+#ifndef KILN_PROC_H
+#define KILN_PROC_H
+
+#include <sys/types.h>
+
+#include "kiln/config.h"
+
+/* Descriptors each child finds after exec (see docs/ARCHITECTURE.md). */
+#define PROC_FD_CORE_PARENT	3	/* core: socket to the parent */
+#define PROC_FD_CORE_API	4	/* core: socket to the api */
+#define PROC_FD_CORE_LAUNCHER	5	/* core: socket to the launcher */
+#define PROC_FD_API_CORE	3	/* api: socket to the core */
+#define PROC_FD_API_LISTEN	4	/* api: the listening TCP socket */
+#define PROC_FD_LAUNCHER_CORE	3	/* launcher: socket to the core */
+
+/*
+ * Forks and re-executes /proc/self/exe as `argv[0] -P role argv[1..]` with
+ * fds[i] moved to descriptor 3 + i and every other descriptor but 0-2
+ * closed.  The child gets PR_SET_PDEATHSIG(SIGKILL).  Returns the child's
+ * pid or -errno.
+ */
+pid_t proc_spawn(const char *role, char *const argv[], const int *fds,
+    int nfds);
+
+/*
+ * Switches to user (supplementary groups, gid, uid), sets no_new_privs and
+ * makes the process non-dumpable.  A no-op returning 0 when not root.
+ * 0 or -errno / -KILN_ECONFIG (no such user).
+ */
+int proc_drop_privileges(const char *user);
+
+/* Looks up user; 0 with *uid and *gid, or -KILN_ECONFIG. */
+int proc_user_ids(const char *user, uid_t *uid, gid_t *gid);
+
+/* The process entry points; each returns the process's exit status. */
+int parent_main(struct config *c, char *const argv[]);
+int api_proc_main(struct config *c);
+int core_proc_main(struct config *c);
+int launcher_proc_main(struct config *c);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * The api process's private interface: one struct req per HTTP request,
+ * the routes, and the functions its files share.
+ */
+#ifndef KILN_API_INT_H
+#define KILN_API_INT_H
+
+#include <microhttpd.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kiln/config.h"
+#include "kiln/msg.h"
+#include "kiln/obs.h"
+
+enum route {
+	ROUTE_OTHER,
+	ROUTE_HEALTHZ,
+	ROUTE_READYZ,
+	ROUTE_METRICS,
+	ROUTE_MODULES_POST,
+	ROUTE_JOBS_POST,
+	ROUTE_JOBS_LIST,
+	ROUTE_JOB_GET,
+	ROUTE_JOB_CANCEL,
+	ROUTE_JOB_OUTPUT,
+	ROUTE_JOB_LOG,
+	ROUTE_COUNT
+};
+
+struct req {
+	uint64_t id;			/* echoed by the core's reply */
+	struct MHD_Connection *conn;
+	enum route route;
+	char job_id[JOB_ID_LEN];
+	const char *allow;		/* the route's methods, for a 405 */
+	uint8_t *body;
+	size_t body_len;
+	size_t body_max;
+	int too_large;
+	int waiting;			/* suspended, waiting for the core */
+	/* the core's answer, once it came */
+	int answered;
+	struct msg_reply reply;
+	uint8_t *rbody;
+	size_t rlen;
+	int rfd;
+};
+
+/* api_proc.c: sends a request to the core and suspends the connection. */
+int api_core_call(struct req *r, uint32_t type, const void *payload,
+    size_t plen, const void *tail, size_t tlen, int fd);
+extern const struct config *api_conf;
+
+/* api_request.c: routes and answers one complete request. */
+enum MHD_Result api_request_handle(struct req *r, const char *method,
+    const char *url);
+/* Matches method and path; fills r->route and r->job_id. */
+int api_route(struct req *r, const char *method, const char *url,
+    const char **allow);
+/* The body cap for a route. */
+size_t api_body_max(enum route route);
+
+/* problem.c: RFC 9457 answers. */
+enum MHD_Result api_problem(struct req *r, int status, enum problem pb,
+    const char *detail, uint32_t retry_after);
+const char *api_problem_slug(enum problem pb);
+
+/* metrics of the api itself */
+void api_metrics_count(enum route route, unsigned status);
+void api_metrics_render(struct obs_buf *b);
+
+#endif

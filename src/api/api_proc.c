@@ -1,0 +1,340 @@
+/*
+ * The api process (unprivileged): libmicrohttpd on the listening socket the
+ * parent opened, one epoll thread, connections suspended while the core
+ * answers.  A reader thread receives the core's replies, matches them to
+ * their request by id and resumes the connection; the MHD thread then
+ * turns the reply into an HTTP response.  The api holds no state of its own
+ * besides request counters; if the core goes away it exits and the parent
+ * starts a new one.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kiln/error.h"
+#include "kiln/proc.h"
+#include "kiln/util.h"
+#include "api_int.h"
+
+const struct config *api_conf;
+
+static int core_fd = PROC_FD_API_CORE;
+static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct req **pending;		/* requests waiting for the core */
+static size_t npending, cappending;
+static uint64_t next_id = 1;		/* only the MHD thread assigns */
+
+/* ---------------------------------------------------------- core link */
+
+int
+api_core_call(struct req *r, uint32_t type, const void *payload, size_t plen,
+    const void *tail, size_t tlen, int fd)
+{
+	int rc;
+
+	r->id = next_id++;
+	pthread_mutex_lock(&pending_lock);
+	if (npending == cappending) {
+		cappending = cappending ? cappending * 2 : 256;
+		pending = xrealloc(pending, cappending * sizeof(*pending));
+	}
+	pending[npending++] = r;
+	r->waiting = 1;
+	MHD_suspend_connection(r->conn);
+	pthread_mutex_unlock(&pending_lock);
+	rc = msg_send(core_fd, type, r->id, payload, plen, tail, tlen, fd, -1);
+	if (rc < 0) {
+		pthread_mutex_lock(&pending_lock);
+		npending--;	/* it was the last one added by this thread */
+		r->waiting = 0;
+		pthread_mutex_unlock(&pending_lock);
+		MHD_resume_connection(r->conn);
+		log_warnx("send %s: %s", msg_type_name(type),
+		    kiln_strerror(rc));
+	}
+	return rc;
+}
+
+/* Reader thread: core replies -> waiting requests. */
+static void *
+core_reader(void *arg)
+{
+	static struct msg m;
+	const struct msg_reply *rep;
+	const uint8_t *tail;
+	struct pollfd pfd;
+	struct req *r;
+	size_t tlen, i;
+	int rc;
+
+	for (;;) {
+		pfd.fd = core_fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			log_fatal("poll");
+		while ((rc = msg_recv(core_fd, &m)) > 0) {
+			if (m.hdr.type != IMSG_API_REPLY ||
+			    (rep = msg_get(&m, &tail, &tlen)) == NULL ||
+			    m.nfds > 1)
+				log_fatalx("malformed %s from core",
+				    msg_type_name(m.hdr.type));
+			pthread_mutex_lock(&pending_lock);
+			r = NULL;
+			for (i = 0; i < npending; i++) {
+				if (pending[i]->id == m.hdr.id) {
+					r = pending[i];
+					pending[i] = pending[--npending];
+					break;
+				}
+			}
+			if (r != NULL) {
+				r->reply = *rep;
+				r->rbody = xmalloc(tlen ? tlen : 1);
+				memcpy(r->rbody, tail, tlen);
+				r->rlen = tlen;
+				r->rfd = m.nfds ? m.fds[0] : -1;
+				m.nfds = 0;
+				r->answered = 1;
+				r->waiting = 0;
+				MHD_resume_connection(r->conn);
+			}
+			pthread_mutex_unlock(&pending_lock);
+			msg_clear(&m);
+		}
+		if (rc < 0) {
+			log_warnx("core went away: %s", kiln_strerror(rc));
+			_exit(1);
+		}
+	}
+	return arg;
+}
+
+/* ------------------------------------------------------------ metrics */
+
+static const unsigned codes[] = {
+	200, 201, 202, 400, 401, 404, 405, 409, 413, 415, 422, 429, 500, 503
+};
+static uint64_t requests[ROUTE_COUNT][KILN_ARRAY_LEN(codes) + 1];
+static const char *const route_names[ROUTE_COUNT] = {
+	"other", "healthz", "readyz", "metrics", "modules_post", "jobs_post",
+	"jobs_list", "job_get", "job_cancel", "job_output", "job_log"
+};
+
+void
+api_metrics_count(enum route route, unsigned status)
+{
+	size_t i;
+
+	for (i = 0; i < KILN_ARRAY_LEN(codes); i++)
+		if (codes[i] == status)
+			break;
+	requests[route][i]++;
+}
+
+void
+api_metrics_render(struct obs_buf *b)
+{
+	size_t rt, i;
+
+	obs_buf_printf(b, "# HELP kiln_api_requests_total HTTP requests "
+	    "answered, by route and status code.\n"
+	    "# TYPE kiln_api_requests_total counter\n");
+	for (rt = 0; rt < ROUTE_COUNT; rt++)
+		for (i = 0; i <= KILN_ARRAY_LEN(codes); i++)
+			if (requests[rt][i] != 0) {
+				if (i < KILN_ARRAY_LEN(codes))
+					obs_buf_printf(b, "kiln_api_requests_"
+					    "total{route=\"%s\",code=\"%u\"} "
+					    "%llu\n", route_names[rt], codes[i],
+					    (unsigned long long)requests[rt][i]);
+				else
+					obs_buf_printf(b, "kiln_api_requests_"
+					    "total{route=\"%s\",code=\"other\"}"
+					    " %llu\n", route_names[rt],
+					    (unsigned long long)requests[rt][i]);
+			}
+}
+
+/* ------------------------------------------------------------ answers */
+
+static const char *const body_types[] = {
+	[REPLY_JSON] = "application/json",
+	[REPLY_OCTETS] = "application/octet-stream",
+	[REPLY_TEXT] = "text/plain; charset=utf-8",
+	[REPLY_METRICS] = "text/plain; version=0.0.4; charset=utf-8",
+};
+
+/* Turns the core's reply into the HTTP response. */
+static enum MHD_Result
+answer(struct req *r)
+{
+	struct MHD_Response *resp;
+	struct obs_buf b = { 0 };
+	enum MHD_Result ret;
+	struct stat st;
+	uint8_t *body = NULL;
+	size_t len = 0;
+	char num[16];
+
+	if (r->reply.problem != PROBLEM_NONE) {
+		char detail[512];
+
+		snprintf(detail, sizeof(detail), "%.*s",
+		    (int)(r->rlen < sizeof(detail) ? r->rlen :
+		    sizeof(detail) - 1), (const char *)r->rbody);
+		return api_problem(r, (int)r->reply.status, r->reply.problem,
+		    detail, r->reply.retry_after);
+	}
+	if (r->rfd >= 0) {
+		if (fd_slurp(r->rfd, SIZE_MAX / 2, &body, &len) < 0 ||
+		    fstat(r->rfd, &st) < 0)
+			log_fatal("reading a reply body");
+	} else {
+		body = r->rbody;
+		len = r->rlen;
+		r->rbody = NULL;
+	}
+	if (r->reply.body_kind == REPLY_METRICS) {
+		obs_buf_printf(&b, "%.*s", (int)len, (const char *)body);
+		api_metrics_render(&b);
+		free(body);
+		body = (uint8_t *)b.p;
+		len = b.len;
+	}
+	resp = MHD_create_response_from_buffer(len, body,
+	    MHD_RESPMEM_MUST_FREE);
+	if (r->reply.body_kind <= REPLY_METRICS)
+		MHD_add_response_header(resp, "Content-Type",
+		    body_types[r->reply.body_kind]);
+	if (r->reply.location[0] != '\0')
+		MHD_add_response_header(resp, "Location", r->reply.location);
+	if (r->reply.retry_after) {
+		snprintf(num, sizeof(num), "%u", r->reply.retry_after);
+		MHD_add_response_header(resp, "Retry-After", num);
+	}
+	ret = MHD_queue_response(r->conn, r->reply.status, resp);
+	MHD_destroy_response(resp);
+	api_metrics_count(r->route, r->reply.status);
+	return ret;
+}
+
+/* --------------------------------------------------------------- MHD */
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_size, void **con_cls)
+{
+	struct req *r = *con_cls;
+	const char *cl, *allow;
+	unsigned long long n;
+
+	if (r == NULL) {
+		r = xcalloc(1, sizeof(*r));
+		r->conn = conn;
+		r->rfd = -1;
+		(void)api_route(r, method, url, &allow);
+		r->body_max = api_body_max(r->route);
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		    "Content-Length");
+		if (cl != NULL && (n = strtoull(cl, NULL, 10)) > r->body_max)
+			r->too_large = 1;
+		*con_cls = r;
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		if (!r->too_large && r->body_len + *upload_size > r->body_max) {
+			r->too_large = 1;
+			free(r->body);
+			r->body = NULL;
+		}
+		if (!r->too_large) {
+			r->body = xrealloc(r->body, r->body_len + *upload_size);
+			memcpy(r->body + r->body_len, upload_data, *upload_size);
+			r->body_len += *upload_size;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (r->answered)
+		return answer(r);
+	if (r->waiting)
+		return MHD_YES;
+	return api_request_handle(r, method, url);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct req *r = *con_cls;
+	size_t i;
+
+	if (r == NULL)
+		return;
+	pthread_mutex_lock(&pending_lock);
+	for (i = 0; i < npending; i++)
+		if (pending[i] == r)
+			pending[i] = pending[--npending];
+	pthread_mutex_unlock(&pending_lock);
+	if (r->rfd >= 0)
+		close(r->rfd);
+	free(r->body);
+	free(r->rbody);
+	free(r);
+	*con_cls = NULL;
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	log_warnx("http: %s", line);
+}
+
+int
+api_proc_main(struct config *conf)
+{
+	struct MHD_Daemon *d;
+	pthread_t reader;
+	sigset_t mask;
+	int rc, sig;
+
+	if (sodium_init() < 0)
+		log_fatalx("sodium_init");
+	if ((rc = proc_drop_privileges(conf->user)) < 0)
+		log_fatalx("cannot drop privileges: %s", kiln_strerror(rc));
+	api_conf = conf;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	if (pthread_create(&reader, NULL, core_reader, NULL) != 0)
+		log_fatalx("pthread_create");
+	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD |
+	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	    on_request, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, PROC_FD_API_LISTEN,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf->http_connection_limit,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)conf->http_timeout_s,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_END);
+	if (d == NULL)
+		log_fatalx("cannot start the HTTP server");
+	log_info("serving HTTP");
+	sigwait(&mask, &sig);
+	MHD_stop_daemon(d);
+	return 0;
+}

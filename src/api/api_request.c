@@ -1,0 +1,446 @@
+/*
+ * One complete HTTP request in the api process: route it, authenticate the
+ * tenant, check and parse what it carries (the job spec JSON, base64
+ * input, query parameters), and turn it into one typed message for the
+ * core.  Everything a tenant sends is untrusted here and is checked before
+ * it crosses to the core; the core checks again what it relies on.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kiln/util.h"
+#include "api_int.h"
+
+#define MAX_ARGS	256
+#define MAX_ENV		256
+#define MAX_STRING	4096
+
+static int
+job_id_valid(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n != 28 || strncmp(s, "job_", 4) != 0)
+		return 0;
+	for (i = 4; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
+		    s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+int
+api_route(struct req *r, const char *method, const char *url,
+    const char **allow)
+{
+	const char *rest, *slash;
+	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	int post = strcmp(method, "POST") == 0;
+
+	*allow = NULL;
+	r->route = ROUTE_OTHER;
+	if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0 ||
+	    strcmp(url, "/metrics") == 0) {
+		*allow = "GET, HEAD";
+		r->route = url[1] == 'h' ? ROUTE_HEALTHZ : url[1] == 'r' ?
+		    ROUTE_READYZ : ROUTE_METRICS;
+		return get ? 0 : -1;
+	}
+	if (strcmp(url, "/v1/modules") == 0) {
+		*allow = "POST";
+		r->route = ROUTE_MODULES_POST;
+		return post ? 0 : -1;
+	}
+	if (strcmp(url, "/v1/jobs") == 0) {
+		*allow = "GET, HEAD, POST";
+		r->route = post ? ROUTE_JOBS_POST : ROUTE_JOBS_LIST;
+		return get || post ? 0 : -1;
+	}
+	if (strncmp(url, "/v1/jobs/", 9) != 0)
+		return -2;
+	rest = url + 9;
+	slash = strchr(rest, '/');
+	if (!job_id_valid(rest, slash ? (size_t)(slash - rest) : strlen(rest)))
+		return -2;
+	memcpy(r->job_id, rest, 28);
+	r->job_id[28] = '\0';
+	if (slash == NULL) {
+		*allow = "GET, HEAD";
+		r->route = ROUTE_JOB_GET;
+		return get ? 0 : -1;
+	}
+	if (strcmp(slash, "/cancel") == 0) {
+		*allow = "POST";
+		r->route = ROUTE_JOB_CANCEL;
+		return post ? 0 : -1;
+	}
+	if (strcmp(slash, "/output") == 0 || strcmp(slash, "/log") == 0) {
+		*allow = "GET, HEAD";
+		r->route = slash[1] == 'o' ? ROUTE_JOB_OUTPUT : ROUTE_JOB_LOG;
+		return get ? 0 : -1;
+	}
+	return -2;
+}
+
+size_t
+api_body_max(enum route route)
+{
+	switch (route) {
+	case ROUTE_MODULES_POST:
+		return api_conf->max_module_bytes;
+	case ROUTE_JOBS_POST:
+		return api_conf->max_request_bytes;
+	default:
+		return 4096;
+	}
+}
+
+/* The tenant whose token this is; compares against every tenant. */
+static const char *
+auth_tenant(struct MHD_Connection *conn)
+{
+	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    "Authorization");
+	const char *found = NULL;
+	uint8_t hash[32];
+	int i;
+
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0 || h[7] == '\0')
+		return NULL;
+	crypto_hash_sha256(hash, (const uint8_t *)h + 7, strlen(h + 7));
+	for (i = 0; i < api_conf->ntenants; i++)
+		if (sodium_memcmp(hash, api_conf->tenants[i].token_hash,
+		    32) == 0)
+			found = api_conf->tenants[i].id;
+	sodium_memzero(hash, sizeof(hash));
+	return found;
+}
+
+static int
+content_type_is(struct MHD_Connection *conn, const char *a, const char *b)
+{
+	const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    "Content-Type");
+	size_t n;
+
+	if (ct == NULL)
+		return 1;
+	n = strcspn(ct, ";");
+	return (strlen(a) == n && strncasecmp(ct, a, n) == 0) ||
+	    (b != NULL && strlen(b) == n && strncasecmp(ct, b, n) == 0);
+}
+
+static int
+digest_valid(const char *s)
+{
+	size_t i;
+
+	if (strlen(s) != 71 || strncmp(s, "sha256:", 7) != 0)
+		return 0;
+	for (i = 7; i < 71; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
+		    s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/*
+ * Checks the job spec; on success fills m, *spec (canonical args/env JSON,
+ * caller frees) and *input_fd (-1 when no input).  On failure answers.
+ */
+static enum MHD_Result
+job_spec_parse(struct req *r, json_t *doc, struct msg_submit *m,
+    char **spec, int *input_fd, int *answered)
+{
+	json_t *v, *args, *env, *canon;
+	const char *key, *s;
+	char detail[256];
+	uint8_t *bin = NULL;
+	size_t i, binlen;
+
+	*answered = 1;
+	*spec = NULL;
+	*input_fd = -1;
+#define BAD(...) do {							\
+		snprintf(detail, sizeof(detail), __VA_ARGS__);		\
+		free(bin);						\
+		return api_problem(r, 422, PROBLEM_INVALID_REQUEST,	\
+		    detail, 0);						\
+	} while (0)
+	if (!json_is_object(doc))
+		BAD("the job spec must be a JSON object");
+	json_object_foreach(doc, key, v) {
+		if (strcmp(key, "module") && strcmp(key, "input") &&
+		    strcmp(key, "profile") && strcmp(key, "timeout_ms") &&
+		    strcmp(key, "args") && strcmp(key, "env"))
+			BAD("unknown field '%.64s'", key);
+	}
+	v = json_object_get(doc, "module");
+	if (!json_is_string(v) || !digest_valid(json_string_value(v)))
+		BAD("'module' must be \"sha256:<64 lower-case hex>\"");
+	snprintf(m->module, sizeof(m->module), "%s", json_string_value(v));
+	v = json_object_get(doc, "profile");
+	if (v != NULL && (!json_is_string(v) ||
+	    strcmp(json_string_value(v), "gpu") != 0))
+		BAD("'profile' must be \"gpu\" (the whole-GPU slot)");
+	snprintf(m->profile, sizeof(m->profile), "gpu");
+	v = json_object_get(doc, "timeout_ms");
+	m->timeout_ms = api_conf->default_timeout_ms;
+	if (v != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > api_conf->max_timeout_ms)
+			BAD("'timeout_ms' must be an integer in 1..%u",
+			    api_conf->max_timeout_ms);
+		m->timeout_ms = (uint32_t)json_integer_value(v);
+	}
+	args = json_object_get(doc, "args");
+	if (args != NULL && (!json_is_array(args) ||
+	    json_array_size(args) > MAX_ARGS))
+		BAD("'args' must be an array of at most %d strings", MAX_ARGS);
+	json_array_foreach(args, i, v)
+		if (!json_is_string(v) || json_string_length(v) > MAX_STRING)
+			BAD("'args' must hold strings of at most %d bytes",
+			    MAX_STRING);
+	env = json_object_get(doc, "env");
+	if (env != NULL && (!json_is_object(env) ||
+	    json_object_size(env) > MAX_ENV))
+		BAD("'env' must be an object of at most %d strings", MAX_ENV);
+	json_object_foreach(env, key, v)
+		if (!json_is_string(v) || key[0] == '\0' ||
+		    strchr(key, '=') != NULL || strlen(key) > 256 ||
+		    json_string_length(v) > MAX_STRING)
+			BAD("'env' must map names (no '=') to strings");
+	v = json_object_get(doc, "input");
+	if (v != NULL) {
+		if (!json_is_string(v))
+			BAD("'input' must be a base64 string");
+		s = json_string_value(v);
+		bin = xmalloc(json_string_length(v) / 4 * 3 + 3);
+		if (sodium_base642bin(bin, json_string_length(v) / 4 * 3 + 3,
+		    s, json_string_length(v), NULL, &binlen, NULL,
+		    sodium_base64_VARIANT_ORIGINAL) != 0)
+			BAD("'input' is not valid base64");
+		if ((*input_fd = memfd_from_bytes("kiln-input", bin,
+		    binlen)) < 0)
+			log_fatalx("memfd for input");
+		free(bin);
+		bin = NULL;
+	}
+#undef BAD
+	canon = json_pack("{s:o, s:o}",
+	    "args", args ? json_incref(args) : json_array(),
+	    "env", env ? json_incref(env) : json_object());
+	*spec = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(canon);
+	if (*spec == NULL)
+		log_fatalx("json_dumps spec");
+	if (strlen(*spec) + sizeof(*m) + sizeof(struct msg_hdr) > MSG_MAX) {
+		free(*spec);
+		*spec = NULL;
+		if (*input_fd >= 0)
+			close(*input_fd);
+		*input_fd = -1;
+		return api_problem(r, 422, PROBLEM_INVALID_REQUEST,
+		    "'args' and 'env' together are too large", 0);
+	}
+	*answered = 0;
+	return MHD_YES;
+}
+
+static enum MHD_Result
+jobs_post(struct req *r, const char *tenant)
+{
+	struct msg_submit m;
+	json_error_t err;
+	const char *key;
+	char detail[256], *spec;
+	enum MHD_Result ret;
+	json_t *doc;
+	int fd, answered, rc;
+
+	memset(&m, 0, sizeof(m));
+	if (!content_type_is(r->conn, "application/json", NULL))
+		return api_problem(r, 415, PROBLEM_UNSUPPORTED_MEDIA_TYPE,
+		    "jobs are submitted as application/json", 0);
+	key = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	    "Idempotency-Key");
+	if (key != NULL) {
+		size_t i, n = strlen(key);
+
+		for (i = 0; i < n; i++)
+			if (key[i] < 0x21 || key[i] > 0x7e)
+				break;
+		if (n == 0 || n >= sizeof(m.idem_key) || i != n)
+			return api_problem(r, 422, PROBLEM_INVALID_REQUEST,
+			    "Idempotency-Key must be 1-127 printable ASCII "
+			    "characters", 0);
+		memcpy(m.idem_key, key, n + 1);
+	}
+	doc = json_loadb((const char *)r->body, r->body_len,
+	    JSON_REJECT_DUPLICATES, &err);
+	if (doc == NULL) {
+		snprintf(detail, sizeof(detail), "line %d, column %d: %s",
+		    err.line, err.column, err.text);
+		return api_problem(r, 400, PROBLEM_MALFORMED_JSON, detail, 0);
+	}
+	ret = job_spec_parse(r, doc, &m, &spec, &fd, &answered);
+	json_decref(doc);
+	if (answered)
+		return ret;
+	snprintf(m.tenant, sizeof(m.tenant), "%s", tenant);
+	m.has_input = fd >= 0;
+	rc = api_core_call(r, IMSG_CORE_JOB_SUBMIT, &m, sizeof(m), spec,
+	    strlen(spec), fd);
+	free(spec);
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		return api_problem(r, 503, PROBLEM_UNAVAILABLE,
+		    "the core is unavailable", 0);
+	return MHD_YES;
+}
+
+static enum MHD_Result
+jobs_list(struct req *r, const char *tenant)
+{
+	struct msg_list l;
+	const char *state, *limit, *token;
+	char *end;
+	long long n;
+
+	memset(&l, 0, sizeof(l));
+	snprintf(l.tenant, sizeof(l.tenant), "%s", tenant);
+	state = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
+	    "state");
+	limit = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
+	    "limit");
+	token = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
+	    "page_token");
+	l.state = -1;
+	if (state != NULL && (l.state = job_state_parse(state)) < 0)
+		return api_problem(r, 422, PROBLEM_INVALID_REQUEST,
+		    "unknown state", 0);
+	l.limit = 50;
+	if (limit != NULL) {
+		n = strtoll(limit, &end, 10);
+		if (*limit == '\0' || *end != '\0' || n < 1 || n > 500)
+			return api_problem(r, 422, PROBLEM_INVALID_REQUEST,
+			    "limit must be 1..500", 0);
+		l.limit = (uint32_t)n;
+	}
+	if (token != NULL) {
+		n = strtoll(token, &end, 10);
+		if (*token == '\0' || *end != '\0' || n < 0)
+			return api_problem(r, 422, PROBLEM_INVALID_REQUEST,
+			    "bad page_token", 0);
+		l.after_seq = n;
+	}
+	if (api_core_call(r, IMSG_CORE_JOB_LIST, &l, sizeof(l), NULL, 0,
+	    -1) < 0)
+		return api_problem(r, 503, PROBLEM_UNAVAILABLE,
+		    "the core is unavailable", 0);
+	return MHD_YES;
+}
+
+static enum MHD_Result
+plain(struct req *r, unsigned status, const char *text)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(strlen(text), (void *)text,
+	    MHD_RESPMEM_PERSISTENT);
+	MHD_add_response_header(resp, "Content-Type",
+	    "text/plain; charset=utf-8");
+	ret = MHD_queue_response(r->conn, status, resp);
+	MHD_destroy_response(resp);
+	api_metrics_count(r->route, status);
+	return ret;
+}
+
+enum MHD_Result
+api_request_handle(struct req *r, const char *method, const char *url)
+{
+	struct msg_job_ref ref;
+	struct msg_tenant mt;
+	const char *allow, *tenant;
+	uint32_t type;
+	int rc, fd;
+
+	rc = api_route(r, method, url, &allow);
+	if (rc == -2)
+		return api_problem(r, 404, PROBLEM_NOT_FOUND, "no such route",
+		    0);
+	if (rc == -1) {
+		char detail[96];
+
+		snprintf(detail, sizeof(detail), "allowed: %s", allow);
+		r->allow = allow;
+		return api_problem(r, 405, PROBLEM_METHOD_NOT_ALLOWED, detail,
+		    0);
+	}
+	if (r->too_large) {
+		char detail[96];
+
+		snprintf(detail, sizeof(detail), "the body exceeds %zu bytes",
+		    r->body_max);
+		return api_problem(r, 413, PROBLEM_BODY_TOO_LARGE, detail, 0);
+	}
+	switch (r->route) {
+	case ROUTE_HEALTHZ:
+		return plain(r, 200, "ok\n");
+	case ROUTE_READYZ:
+		rc = api_core_call(r, IMSG_CORE_READY, NULL, 0, NULL, 0, -1);
+		return rc < 0 ? api_problem(r, 503, PROBLEM_UNAVAILABLE,
+		    "the core is unavailable", 0) : MHD_YES;
+	case ROUTE_METRICS:
+		rc = api_core_call(r, IMSG_CORE_METRICS, NULL, 0, NULL, 0, -1);
+		return rc < 0 ? api_problem(r, 503, PROBLEM_UNAVAILABLE,
+		    "the core is unavailable", 0) : MHD_YES;
+	default:
+		break;
+	}
+	if ((tenant = auth_tenant(r->conn)) == NULL)
+		return api_problem(r, 401, PROBLEM_UNAUTHORIZED,
+		    "a valid bearer token is required", 0);
+	switch (r->route) {
+	case ROUTE_MODULES_POST:
+		if (!content_type_is(r->conn, "application/wasm",
+		    "application/octet-stream"))
+			return api_problem(r, 415,
+			    PROBLEM_UNSUPPORTED_MEDIA_TYPE,
+			    "modules are uploaded as application/wasm", 0);
+		memset(&mt, 0, sizeof(mt));
+		snprintf(mt.tenant, sizeof(mt.tenant), "%s", tenant);
+		if ((fd = memfd_from_bytes("kiln-module", r->body,
+		    r->body_len)) < 0)
+			log_fatalx("memfd for a module");
+		rc = api_core_call(r, IMSG_CORE_MODULE_PUT, &mt, sizeof(mt),
+		    NULL, 0, fd);
+		close(fd);
+		break;
+	case ROUTE_JOBS_POST:
+		return jobs_post(r, tenant);
+	case ROUTE_JOBS_LIST:
+		return jobs_list(r, tenant);
+	default:
+		memset(&ref, 0, sizeof(ref));
+		snprintf(ref.tenant, sizeof(ref.tenant), "%s", tenant);
+		memcpy(ref.id, r->job_id, sizeof(ref.id));
+		type = r->route == ROUTE_JOB_GET ? IMSG_CORE_JOB_GET :
+		    r->route == ROUTE_JOB_CANCEL ? IMSG_CORE_JOB_CANCEL :
+		    r->route == ROUTE_JOB_OUTPUT ? IMSG_CORE_JOB_OUTPUT :
+		    IMSG_CORE_JOB_LOG;
+		rc = api_core_call(r, type, &ref, sizeof(ref), NULL, 0, -1);
+		break;
+	}
+	if (rc < 0)
+		return api_problem(r, 503, PROBLEM_UNAVAILABLE,
+		    "the core is unavailable", 0);
+	return MHD_YES;
+}

@@ -1,0 +1,179 @@
+/*
+ * Module registration in the core: admission of the untrusted bytes
+ * (wasm_module_admit), storage as a content-addressed blob, compilation by
+ * the launcher's sandboxed compiler (once per cache key, however many
+ * tenants push the same bytes meanwhile), and the answer to each pusher.
+ */
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kiln/error.h"
+#include "kiln/store.h"
+#include "kiln/util.h"
+#include "kiln/wasm.h"
+#include "core_int.h"
+
+static void
+module_answer(struct core *c, uint64_t req, const char *tenant,
+    const char *digest, uint64_t size)
+{
+	char body[160], loc[96];
+	int rc;
+
+	if ((rc = store_module_put(c->st, tenant, digest, size)) < 0)
+		log_fatalx("store: module put: %s", kiln_strerror(rc));
+	snprintf(body, sizeof(body), "{\"digest\":\"%s\",\"size\":%llu}",
+	    digest, (unsigned long long)size);
+	snprintf(loc, sizeof(loc), "/v1/modules/%s", digest);
+	core_reply(c, req, rc == 1 ? 201 : 200, PROBLEM_NONE, REPLY_JSON, loc,
+	    body, strlen(body), 0);
+	if (rc == 1)
+		log_info("module %s registered by tenant %s", digest, tenant);
+}
+
+static struct compile_wait *
+compile_find(struct core *c, const char *digest)
+{
+	size_t i;
+
+	for (i = 0; i < c->ncompiles; i++)
+		if (strcmp(c->compiles[i].digest, digest) == 0)
+			return &c->compiles[i];
+	return NULL;
+}
+
+void
+core_module_put(struct core *c, uint64_t req, const struct msg_tenant *t,
+    int fd)
+{
+	const struct config_tenant *ct = config_tenant_find(c->conf, t->tenant);
+	struct wasm_module_info info;
+	struct compile_wait *cw;
+	struct msg_compile mc;
+	char digest[JOB_DIGEST_LEN], why[256], path[600];
+	struct stat st;
+	uint8_t *bytes = NULL;
+	size_t len;
+	int rc, wfd;
+
+	if (ct == NULL) {
+		core_problem(c, req, 401, PROBLEM_UNAUTHORIZED,
+		    "unknown tenant");
+		return;
+	}
+	rc = fd_slurp(fd, c->conf->max_module_bytes, &bytes, &len);
+	if (rc == -EFBIG) {
+		core_problem(c, req, 413, PROBLEM_BODY_TOO_LARGE,
+		    "modules are limited to %llu bytes",
+		    (unsigned long long)c->conf->max_module_bytes);
+		return;
+	}
+	if (rc < 0)
+		log_fatalx("reading a module: %s", kiln_strerror(rc));
+	rc = wasm_module_admit(bytes, len, ct->max_pages, &info, why,
+	    sizeof(why));
+	if (rc == -KILN_EIMPORT) {
+		core_problem(c, req, 422, PROBLEM_FORBIDDEN_IMPORT, "%s", why);
+		goto out;
+	}
+	if (rc == -KILN_EQUOTA) {
+		core_problem(c, req, 422, PROBLEM_MEMORY_QUOTA, "%s", why);
+		goto out;
+	}
+	if (rc < 0) {
+		core_problem(c, req, 422, PROBLEM_INVALID_MODULE, "%s", why);
+		goto out;
+	}
+	if ((rc = store_blob_put(c->st, bytes, len, digest)) < 0)
+		log_fatalx("store: blob: %s", kiln_strerror(rc));
+	wasm_cache_key(digest, mc.cache_key);
+	snprintf(path, sizeof(path), "%s/cache/%s.so", c->conf->state_dir,
+	    mc.cache_key);
+	if (stat(path, &st) == 0) {
+		module_answer(c, req, t->tenant, digest, len);
+		goto out;
+	}
+	if (c->launcher_fd < 0) {
+		core_problem(c, req, 503, PROBLEM_UNAVAILABLE,
+		    "the launcher is restarting; try again");
+		goto out;
+	}
+	if ((cw = compile_find(c, digest)) == NULL) {
+		if ((wfd = store_blob_open(c->st, digest)) < 0)
+			log_fatalx("store: blob open: %s", kiln_strerror(wfd));
+		memset(mc.digest, 0, sizeof(mc.digest));
+		snprintf(mc.digest, sizeof(mc.digest), "%s", digest);
+		core_launcher_send(c, IMSG_LAUNCHER_COMPILE, &mc, sizeof(mc),
+		    NULL, 0, wfd);
+		c->compiles = xrealloc(c->compiles, (c->ncompiles + 1) *
+		    sizeof(*c->compiles));
+		cw = &c->compiles[c->ncompiles++];
+		memset(cw, 0, sizeof(*cw));
+		snprintf(cw->digest, sizeof(cw->digest), "%s", digest);
+	}
+	cw->w = xrealloc(cw->w, (cw->nw + 1) * sizeof(*cw->w));
+	cw->w[cw->nw].req = req;
+	snprintf(cw->w[cw->nw].tenant, sizeof(cw->w[0].tenant), "%s",
+	    t->tenant);
+	cw->w[cw->nw].size = len;
+	cw->nw++;
+out:
+	free(bytes);
+}
+
+static void
+compile_drop(struct core *c, struct compile_wait *cw)
+{
+	free(cw->w);
+	*cw = c->compiles[--c->ncompiles];
+}
+
+void
+core_module_compiled(struct core *c, const struct msg_compiled *r)
+{
+	struct compile_wait *cw = compile_find(c, r->digest);
+	size_t i;
+
+	if (cw == NULL)
+		return;		/* its pushers left with a dead api */
+	for (i = 0; i < cw->nw; i++) {
+		if (r->rc == 0)
+			module_answer(c, cw->w[i].req, cw->w[i].tenant,
+			    r->digest, cw->w[i].size);
+		else
+			core_problem(c, cw->w[i].req, 422,
+			    PROBLEM_INVALID_MODULE, "%s", r->why);
+	}
+	if (r->rc != 0)
+		log_info("module %s rejected: %s", r->digest, r->why);
+	compile_drop(c, cw);
+}
+
+void
+core_compiles_forget(struct core *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->ncompiles; i++)
+		c->compiles[i].nw = 0;
+}
+
+void
+core_compiles_fail(struct core *c, const char *why)
+{
+	size_t i;
+
+	while (c->ncompiles > 0) {
+		struct compile_wait *cw = &c->compiles[c->ncompiles - 1];
+
+		for (i = 0; i < cw->nw; i++)
+			core_problem(c, cw->w[i].req, 503, PROBLEM_UNAVAILABLE,
+			    "%s", why);
+		compile_drop(c, cw);
+	}
+}

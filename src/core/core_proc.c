@@ -1,0 +1,390 @@
+/*
+ * The core process (unprivileged): owner of the journal, the blobs, the
+ * scheduler and the job state machine.  One thread, one poll loop.  Each
+ * turn of the loop opens one journal transaction, handles every message
+ * that is ready (api requests, launcher reports, parent commands), runs the
+ * scheduler, commits, and only then sends the replies and launcher
+ * commands it queued in its outbox: nothing is acknowledged or started
+ * before it is durable (group commit, DESIGN §10).  A store failure is
+ * fatal: the parent restarts the core, which recovers from the journal.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kiln/error.h"
+#include "kiln/msg.h"
+#include "kiln/proc.h"
+#include "kiln/sched.h"
+#include "kiln/store.h"
+#include "kiln/util.h"
+#include "kiln/wasm.h"
+#include "core_int.h"
+
+#define BATCH_MAX	256	/* api messages handled per transaction */
+
+static struct core core;
+
+/* ---------------------------------------------------------------- outbox */
+
+static void
+outbox_push(struct core *c, int to_launcher, uint32_t type, uint64_t id,
+    const void *payload, size_t plen, const void *tail, size_t tlen,
+    int fd0, int fd1)
+{
+	struct outmsg *o;
+
+	if (c->nout == c->capout) {
+		c->capout = c->capout ? c->capout * 2 : 64;
+		c->out = xrealloc(c->out, c->capout * sizeof(*c->out));
+	}
+	o = &c->out[c->nout++];
+	o->to_launcher = to_launcher;
+	o->type = type;
+	o->id = id;
+	o->len = plen + tlen;
+	o->plen = plen;
+	o->bytes = xmalloc(o->len);
+	if (plen)
+		memcpy(o->bytes, payload, plen);
+	if (tlen)
+		memcpy(o->bytes + plen, tail, tlen);
+	o->fds[0] = fd0;
+	o->fds[1] = fd1;
+}
+
+/* Sends what the committed transaction allows; closes the fds it owned. */
+static void
+outbox_flush(struct core *c)
+{
+	struct outmsg *o;
+	size_t i;
+	int fd, rc;
+
+	for (i = 0; i < c->nout; i++) {
+		o = &c->out[i];
+		fd = o->to_launcher ? c->launcher_fd : c->api_fd;
+		if (fd >= 0) {
+			rc = msg_send(fd, o->type, o->id, o->bytes, o->plen,
+			    o->bytes + o->plen, o->len - o->plen, o->fds[0],
+			    o->fds[1]);
+			if (rc < 0 && rc != -EPIPE)
+				log_warnx("send %s: %s", msg_type_name(o->type),
+				    kiln_strerror(rc));
+		}
+		if (o->fds[0] >= 0)
+			close(o->fds[0]);
+		if (o->fds[1] >= 0)
+			close(o->fds[1]);
+		free(o->bytes);
+	}
+	c->nout = 0;
+}
+
+void
+core_reply(struct core *c, uint64_t req, int status, enum problem pb,
+    enum reply_body kind, const char *location, const void *body,
+    size_t len, uint32_t retry_after)
+{
+	struct msg_reply r;
+	int fd = -1;
+
+	memset(&r, 0, sizeof(r));
+	r.status = (uint32_t)status;
+	r.problem = pb;
+	r.body_kind = kind;
+	r.retry_after = retry_after;
+	if (location != NULL)
+		snprintf(r.location, sizeof(r.location), "%s", location);
+	if (sizeof(struct msg_hdr) + sizeof(r) + len > MSG_MAX) {
+		if ((fd = memfd_from_bytes("kiln-reply", body, len)) < 0)
+			log_fatalx("memfd: %s", kiln_strerror(fd));
+		len = 0;
+	}
+	outbox_push(c, 0, IMSG_API_REPLY, req, &r, sizeof(r), body, len, fd,
+	    -1);
+}
+
+void
+core_reply_fd(struct core *c, uint64_t req, enum reply_body kind, int fd)
+{
+	struct msg_reply r;
+
+	memset(&r, 0, sizeof(r));
+	r.status = 200;
+	r.body_kind = kind;
+	outbox_push(c, 0, IMSG_API_REPLY, req, &r, sizeof(r), NULL, 0, fd,
+	    -1);
+}
+
+void
+core_problem(struct core *c, uint64_t req, int status, enum problem pb,
+    const char *fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	core_reply(c, req, status, pb, REPLY_JSON, NULL, detail,
+	    strlen(detail), status == 429 ? 1 : 0);
+}
+
+void
+core_launcher_send(struct core *c, uint32_t type, const void *p, size_t n,
+    const void *tail, size_t tlen, int fd)
+{
+	outbox_push(c, 1, type, 0, p, n, tail, tlen, fd, -1);
+}
+
+/* ------------------------------------------------------------- dispatch */
+
+static void
+api_lost(struct core *c)
+{
+	size_t i;
+
+	log_warnx("api went away");
+	close(c->api_fd);
+	c->api_fd = -1;
+	/* its outstanding requests die with it; the jobs do not */
+	for (i = 0; i < c->nruns; i++)
+		c->runs[i].cancel_req = 0;
+	core_compiles_forget(c);
+}
+
+static int
+api_dispatch(struct core *c, struct msg *m)
+{
+	const uint8_t *tail;
+	const void *p;
+	size_t tlen;
+
+	if ((p = msg_get(m, &tail, &tlen)) == NULL) {
+		log_warnx("malformed %s from api: dropping the api",
+		    msg_type_name(m->hdr.type));
+		return -KILN_EPROTO;
+	}
+	switch (m->hdr.type) {
+	case IMSG_CORE_MODULE_PUT:
+		if (m->nfds != 1)
+			return -KILN_EPROTO;
+		core_module_put(c, m->hdr.id, p, m->fds[0]);
+		break;
+	case IMSG_CORE_JOB_SUBMIT: {
+		const struct msg_submit *s = p;
+
+		if ((s->has_input != 0) != (m->nfds == 1))
+			return -KILN_EPROTO;
+		core_job_submit(c, m->hdr.id, s, (const char *)tail, tlen,
+		    m->nfds ? m->fds[0] : -1);
+		break;
+	}
+	case IMSG_CORE_JOB_GET:
+		core_job_get(c, m->hdr.id, p);
+		break;
+	case IMSG_CORE_JOB_LIST:
+		core_job_list(c, m->hdr.id, p);
+		break;
+	case IMSG_CORE_JOB_CANCEL:
+		core_job_cancel(c, m->hdr.id, p);
+		break;
+	case IMSG_CORE_JOB_OUTPUT:
+	case IMSG_CORE_JOB_LOG:
+		core_job_output(c, m->hdr.id, p,
+		    m->hdr.type == IMSG_CORE_JOB_LOG);
+		break;
+	case IMSG_CORE_METRICS:
+		core_metrics(c, m->hdr.id);
+		break;
+	case IMSG_CORE_READY:
+		if (c->draining)
+			core_problem(c, m->hdr.id, 503, PROBLEM_UNAVAILABLE,
+			    "kilnd is shutting down");
+		else
+			core_reply(c, m->hdr.id, 200, PROBLEM_NONE, REPLY_TEXT,
+			    NULL, "ready\n", 6, 0);
+		break;
+	default:
+		log_warnx("unexpected %s from api", msg_type_name(m->hdr.type));
+		return -KILN_EPROTO;
+	}
+	return 0;
+}
+
+static void
+launcher_dispatch(struct core *c, struct msg *m)
+{
+	const void *p;
+
+	if ((p = msg_get(m, NULL, NULL)) == NULL)
+		log_fatalx("malformed %s from launcher",
+		    msg_type_name(m->hdr.type));
+	switch (m->hdr.type) {
+	case IMSG_CORE_COMPILED:
+		core_module_compiled(c, p);
+		break;
+	case IMSG_CORE_JOB_RUNNING:
+		core_job_running(c, ((const struct msg_job_ref *)p)->id);
+		break;
+	case IMSG_CORE_JOB_DONE:
+		core_job_done(c, p, m->nfds > 0 ? m->fds[0] : -1,
+		    m->nfds > 1 ? m->fds[1] : -1);
+		break;
+	default:
+		log_fatalx("unexpected %s from launcher",
+		    msg_type_name(m->hdr.type));
+	}
+}
+
+static void
+parent_dispatch(struct core *c, struct msg *m)
+{
+	switch (m->hdr.type) {
+	case IMSG_CORE_PEER_API:
+	case IMSG_CORE_PEER_LAUNCHER:
+		if (m->nfds != 1 || msg_get(m, NULL, NULL) == NULL)
+			log_fatalx("malformed peer message from parent");
+		if (m->hdr.type == IMSG_CORE_PEER_API) {
+			if (c->api_fd >= 0)
+				api_lost(c);
+			c->api_fd = m->fds[0];
+		} else {
+			if (c->launcher_fd >= 0)
+				core_launcher_lost(c);
+			c->launcher_fd = m->fds[0];
+		}
+		m->fds[0] = -1;
+		log_info("new %s connected",
+		    m->hdr.type == IMSG_CORE_PEER_API ? "api" : "launcher");
+		break;
+	case IMSG_CORE_SHUTDOWN:
+		if (!c->draining) {
+			c->draining = 1;
+			c->drain_deadline_ns = now_mono_ns() +
+			    (int64_t)c->conf->shutdown_grace_ms * 1000000;
+			log_info("draining %zu running jobs", c->nruns);
+		}
+		break;
+	default:
+		log_fatalx("unexpected %s from parent",
+		    msg_type_name(m->hdr.type));
+	}
+}
+
+/* Reads every ready message from fd; returns -EPIPE when the peer left. */
+static int
+drain(struct core *c, int *fdp, int (*fn)(struct core *, struct msg *),
+    int max)
+{
+	static struct msg m;
+	int rc, n = 0;
+
+	while (*fdp >= 0 && n++ < max) {
+		rc = msg_recv(*fdp, &m);
+		if (rc == 0)
+			return 0;
+		if (rc < 0)
+			return rc;
+		rc = fn(c, &m);
+		msg_clear(&m);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+api_fn(struct core *c, struct msg *m)
+{
+	return api_dispatch(c, m);
+}
+
+static int
+launcher_fn(struct core *c, struct msg *m)
+{
+	launcher_dispatch(c, m);
+	return 0;
+}
+
+static int
+parent_fn(struct core *c, struct msg *m)
+{
+	parent_dispatch(c, m);
+	return 0;
+}
+
+int
+core_proc_main(struct config *conf)
+{
+	struct core *c = &core;
+	struct pollfd pfd[3];
+	char dir[300];
+	int64_t now, wake;
+	int rc, timeout;
+
+	if (sodium_init() < 0)
+		log_fatalx("sodium_init");
+	if ((rc = proc_drop_privileges(conf->user)) < 0)
+		log_fatalx("cannot drop privileges: %s", kiln_strerror(rc));
+	c->conf = conf;
+	c->parent_fd = PROC_FD_CORE_PARENT;
+	c->api_fd = PROC_FD_CORE_API;
+	c->launcher_fd = PROC_FD_CORE_LAUNCHER;
+	c->sched = sched_new(conf);
+	snprintf(dir, sizeof(dir), "%s/data", conf->state_dir);
+	if ((rc = store_open(dir, &c->st)) < 0)
+		log_fatalx("store %s: %s", dir, kiln_strerror(rc));
+	if (store_begin(c->st) < 0)
+		log_fatalx("store: begin");
+	core_recover(c);
+	if (store_commit(c->st) < 0)
+		log_fatalx("store: commit");
+
+	for (;;) {
+		now = now_mono_ns();
+		wake = c->sched_wake_ns;
+		if (c->draining && (wake == 0 || c->drain_deadline_ns < wake))
+			wake = c->drain_deadline_ns;
+		timeout = wake == 0 ? -1 : wake <= now ? 0 :
+		    (int)((wake - now) / 1000000) + 1;
+		pfd[0].fd = c->parent_fd;
+		pfd[1].fd = c->api_fd;
+		pfd[2].fd = c->launcher_fd;
+		pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
+		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
+			log_fatal("poll");
+
+		if (store_begin(c->st) < 0)
+			log_fatalx("store: begin");
+		if (drain(c, &c->parent_fd, parent_fn, 16) == -EPIPE)
+			log_fatalx("parent went away");
+		if ((rc = drain(c, &c->launcher_fd, launcher_fn, BATCH_MAX)) < 0)
+			core_launcher_lost(c);
+		if ((rc = drain(c, &c->api_fd, api_fn, BATCH_MAX)) < 0)
+			api_lost(c);
+		if (!c->draining)
+			core_schedule(c);
+		if (store_commit(c->st) < 0)
+			log_fatalx("store: commit");
+		outbox_flush(c);
+
+		if (c->draining && (c->nruns == 0 ||
+		    now_mono_ns() >= c->drain_deadline_ns)) {
+			if (c->nruns > 0)
+				log_warnx("grace period over: %zu jobs stay "
+				    "RUNNING and are requeued on restart",
+				    c->nruns);
+			store_close(c->st);
+			log_info("drained");
+			return 0;
+		}
+	}
+}

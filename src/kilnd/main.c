@@ -1,0 +1,95 @@
+/*
+ * kilnd's entry point: parses the command line, loads the configuration and
+ * becomes the process the command line names: the parent (default), or one
+ * of the children the parent re-executes (`-P api|core|launcher`).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kiln/config.h"
+#include "kiln/proc.h"
+#include "kiln/util.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: kilnd [--config FILE] [--state-dir DIR] [--listen HOST:PORT]"
+	    " [--debug]\n"
+	    "       kilnd --check-config FILE\n");
+	exit(2);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", required_argument, NULL, 'C' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *config_path = NULL, *check_path = NULL, *state_dir = NULL;
+	const char *listen = NULL, *role = NULL;
+	static struct config conf;
+	char why[512];
+	int ch, debug = 0;
+
+	while ((ch = getopt_long(argc, argv, "P:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': config_path = optarg; break;
+		case 'C': check_path = optarg; break;
+		case 's': state_dir = optarg; break;
+		case 'l': listen = optarg; break;
+		case 'd': debug = 1; break;
+		case 'P': role = optarg; break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init(role ? role : "kilnd", debug);
+
+	config_defaults(&conf);
+	if (check_path != NULL) {
+		if (config_load(&conf, check_path, why, sizeof(why)) < 0) {
+			fprintf(stderr, "kilnd: %s\n", why);
+			return 1;
+		}
+		printf("%s: ok (%d tenants, %d GPUs, listen %s:%u)\n",
+		    check_path, conf.ntenants, conf.ngpus, conf.listen_host,
+		    conf.listen_port);
+		return 0;
+	}
+	if (config_path != NULL &&
+	    config_load(&conf, config_path, why, sizeof(why)) < 0)
+		log_fatalx("%s", why);
+	if (state_dir != NULL) {
+		if (state_dir[0] != '/' ||
+		    strlen(state_dir) >= sizeof(conf.state_dir))
+			log_fatalx("--state-dir must be an absolute path "
+			    "shorter than %zu bytes", sizeof(conf.state_dir));
+		snprintf(conf.state_dir, sizeof(conf.state_dir), "%s",
+		    state_dir);
+	}
+	if (listen != NULL && config_set_listen(&conf, listen) < 0)
+		log_fatalx("--listen wants HOST:PORT, not %s", listen);
+	if (config_path == NULL &&
+	    config_default_tenant(&conf, why, sizeof(why)) < 0)
+		log_fatalx("%s", why);
+
+	if (role == NULL)
+		return parent_main(&conf, argv);
+	if (strcmp(role, "api") == 0)
+		return api_proc_main(&conf);
+	if (strcmp(role, "core") == 0)
+		return core_proc_main(&conf);
+	if (strcmp(role, "launcher") == 0)
+		return launcher_proc_main(&conf);
+	log_fatalx("unknown process role %s", role);
+}

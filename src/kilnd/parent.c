@@ -1,0 +1,439 @@
+/*
+ * The parent (`kilnd`), the only long-lived root process besides the
+ * launcher.  It prepares the state directory, opens the listening socket,
+ * starts the launcher first (while the parent is still small), then the
+ * core and the api, wired by SOCK_SEQPACKET socketpairs.  It restarts a
+ * child that dies, with exponential backoff, handing the core a fresh
+ * socket to the restarted peer; if the core itself dies every child is
+ * restarted and the core recovers from its journal.  SIGTERM or SIGINT
+ * starts a clean shutdown: the core drains running jobs for the grace
+ * period, then everything stops.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kiln/msg.h"
+#include "kiln/proc.h"
+#include "kiln/util.h"
+
+enum { CHILD_LAUNCHER, CHILD_CORE, CHILD_API, CHILD_COUNT };
+
+static const char *const child_roles[CHILD_COUNT] = {
+	"launcher", "core", "api"
+};
+
+#define BACKOFF_MIN_NS	(100 * 1000000LL)
+#define BACKOFF_MAX_NS	(10 * 1000000000LL)
+#define HEALTHY_NS	(10 * 1000000000LL)	/* lived this long: reset */
+
+struct child {
+	pid_t pid;		/* 0 when not running */
+	int64_t started_ns;
+	int64_t restart_at_ns;	/* 0: no restart pending */
+	int64_t backoff_ns;
+	int pending_fd;		/* its end of a fresh socket to the core */
+};
+
+struct parent {
+	struct config *conf;
+	char *const *argv;
+	int listen_fd;
+	int core_fd;		/* our socket to the core */
+	struct child kids[CHILD_COUNT];
+	int restart_all;	/* the core died: restart every child */
+	int shutting_down;
+	int64_t kill_at_ns;	/* hard deadline during shutdown */
+};
+
+static int
+mkdir_owned(const char *path, mode_t mode, uid_t uid, gid_t gid)
+{
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return -errno;
+	if (chmod(path, mode) < 0)
+		return -errno;
+	if (geteuid() == 0 && chown(path, uid, gid) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * The core and the workers run as the unprivileged user and reach
+ * state_dir/data and state_dir/cache by path, so every directory above
+ * them must be searchable by that user: check it as that user, now, rather
+ * than fail later with a confusing error.
+ */
+static void
+state_dir_check_user(const struct config *c, uid_t uid, gid_t gid)
+{
+	char data[512], cache[512];
+	int status, err;
+	pid_t pid;
+
+	snprintf(data, sizeof(data), "%s/data", c->state_dir);
+	snprintf(cache, sizeof(cache), "%s/cache", c->state_dir);
+	if ((pid = fork()) < 0)
+		log_fatal("fork");
+	if (pid == 0) {
+		if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 ||
+		    setresuid(uid, uid, uid) < 0)
+			_exit(255);
+		if (access(data, R_OK | W_OK | X_OK) < 0)
+			_exit(errno);
+		if (access(cache, R_OK | X_OK) < 0)
+			_exit(errno);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		log_fatalx("cannot check the state directory");
+	if ((err = WEXITSTATUS(status)) != 0)
+		log_fatalx("user '%s' cannot use %s: %s (every directory above "
+		    "it must be searchable by that user; choose another "
+		    "--state-dir or user=)", c->user, c->state_dir,
+		    err == 255 ? "cannot switch user" : strerror(err));
+}
+
+/*
+ * state_dir/        root 0755
+ *   data/           the core's (user): kiln.db, blobs/
+ *   cache/          compiled modules, written by the launcher (root)
+ *   tmp/            the compiler's scratch space (root 0700)
+ *   tokens/         bearer tokens (root 0700)
+ */
+static void
+state_dir_prepare(const struct config *c)
+{
+	static const char *const core_files[] = {
+		"data/kiln.db", "data/kiln.db-wal", "data/kiln.db-shm"
+	};
+	uid_t uid = 0;
+	gid_t gid = 0;
+	char path[512];
+	size_t i;
+
+	if (geteuid() == 0 && proc_user_ids(c->user, &uid, &gid) < 0)
+		log_fatalx("no such user '%s' (set user= in [kilnd])", c->user);
+	if (mkdir_owned(c->state_dir, 0755, 0, 0) < 0)
+		log_fatal("%s", c->state_dir);
+	snprintf(path, sizeof(path), "%s/data", c->state_dir);
+	if (mkdir_owned(path, 0700, uid, gid) < 0)
+		log_fatal("%s", path);
+	for (i = 0; i < KILN_ARRAY_LEN(core_files); i++) {
+		snprintf(path, sizeof(path), "%s/%s", c->state_dir,
+		    core_files[i]);
+		if (geteuid() == 0 && chown(path, uid, gid) < 0 &&
+		    errno != ENOENT)
+			log_fatal("%s", path);
+	}
+	snprintf(path, sizeof(path), "%s/cache", c->state_dir);
+	if (mkdir_owned(path, 0755, 0, 0) < 0)
+		log_fatal("%s", path);
+	snprintf(path, sizeof(path), "%s/tmp", c->state_dir);
+	if (mkdir_owned(path, 0700, 0, 0) < 0)
+		log_fatal("%s", path);
+	if (geteuid() == 0)
+		state_dir_check_user(c, uid, gid);
+}
+
+/* Binds the API address and records the bound one in state_dir/listen. */
+static int
+listen_open(const struct config *c)
+{
+	struct addrinfo hints, *res;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char port[8], host[64], serv[8], path[512], line[128];
+	int fd, one = 1, rc, out;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	snprintf(port, sizeof(port), "%u", c->listen_port);
+	if ((rc = getaddrinfo(c->listen_host, port, &hints, &res)) != 0)
+		log_fatalx("listen %s:%s: %s", c->listen_host, port,
+		    gai_strerror(rc));
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		log_fatal("socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0)
+		log_fatal("bind %s:%s", c->listen_host, port);
+	freeaddrinfo(res);
+	if (listen(fd, 1024) < 0)
+		log_fatal("listen");
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
+	    getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), serv,
+	    sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		log_fatal("getsockname");
+	snprintf(line, sizeof(line), "%s:%s\n", host, serv);
+	snprintf(path, sizeof(path), "%s/listen", c->state_dir);
+	out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0 || fd_write_all(out, line, strlen(line)) < 0)
+		log_fatal("%s", path);
+	close(out);
+	log_info("listening on http://%s:%s", host, serv);
+	return fd;
+}
+
+static void
+socketpair_or_die(int sv[2])
+{
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		log_fatal("socketpair");
+}
+
+static void
+child_started(struct parent *p, int k, pid_t pid)
+{
+	if (pid < 0)
+		log_fatalx("cannot start %s: %s", child_roles[k],
+		    strerror((int)-pid));
+	p->kids[k].pid = pid;
+	p->kids[k].started_ns = now_mono_ns();
+	p->kids[k].restart_at_ns = 0;
+	log_info("started %s (pid %d)", child_roles[k], (int)pid);
+}
+
+/* Starts the three children wired together; the launcher goes first. */
+static void
+children_start(struct parent *p)
+{
+	int cl[2], ca[2], pc[2], fds[3];
+	int k;
+
+	socketpair_or_die(cl);
+	socketpair_or_die(ca);
+	socketpair_or_die(pc);
+	child_started(p, CHILD_LAUNCHER,
+	    proc_spawn("launcher", p->argv, &cl[1], 1));
+	fds[0] = pc[1];
+	fds[1] = ca[0];
+	fds[2] = cl[0];
+	child_started(p, CHILD_CORE, proc_spawn("core", p->argv, fds, 3));
+	fds[0] = ca[1];
+	fds[1] = p->listen_fd;
+	child_started(p, CHILD_API, proc_spawn("api", p->argv, fds, 2));
+	close(cl[0]);
+	close(cl[1]);
+	close(ca[0]);
+	close(ca[1]);
+	close(pc[1]);
+	if (p->core_fd >= 0)
+		close(p->core_fd);
+	p->core_fd = pc[0];
+	for (k = 0; k < CHILD_COUNT; k++) {
+		if (p->kids[k].pending_fd >= 0)
+			close(p->kids[k].pending_fd);
+		p->kids[k].pending_fd = -1;
+	}
+	p->restart_all = 0;
+}
+
+/* A peer of the core died: give the core a fresh socket for its successor. */
+static void
+peer_rewire(struct parent *p, int k)
+{
+	uint32_t type = k == CHILD_API ? IMSG_CORE_PEER_API :
+	    IMSG_CORE_PEER_LAUNCHER;
+	int sv[2];
+
+	socketpair_or_die(sv);
+	if (msg_send(p->core_fd, type, 0, NULL, 0, NULL, 0, sv[0], -1) < 0)
+		log_warn("cannot hand the core a new %s socket",
+		    child_roles[k]);
+	close(sv[0]);
+	p->kids[k].pending_fd = sv[1];
+}
+
+static void
+child_restart(struct parent *p, int k)
+{
+	int fds[2];
+
+	fds[0] = p->kids[k].pending_fd;
+	fds[1] = p->listen_fd;
+	child_started(p, k, proc_spawn(child_roles[k], p->argv, fds,
+	    k == CHILD_API ? 2 : 1));
+	close(p->kids[k].pending_fd);
+	p->kids[k].pending_fd = -1;
+}
+
+static void
+backoff_next(struct child *ch, int64_t now)
+{
+	if (now - ch->started_ns > HEALTHY_NS || ch->backoff_ns == 0)
+		ch->backoff_ns = BACKOFF_MIN_NS;
+	else if (ch->backoff_ns < BACKOFF_MAX_NS)
+		ch->backoff_ns *= 2;
+	ch->restart_at_ns = now + ch->backoff_ns;
+}
+
+static void
+child_exited(struct parent *p, pid_t pid, int status)
+{
+	int64_t now = now_mono_ns();
+	int k, j;
+
+	for (k = 0; k < CHILD_COUNT; k++)
+		if (p->kids[k].pid == pid)
+			break;
+	if (k == CHILD_COUNT)
+		return;
+	p->kids[k].pid = 0;
+	if (WIFSIGNALED(status))
+		log_warnx("%s (pid %d) died of signal %d", child_roles[k],
+		    (int)pid, WTERMSIG(status));
+	else if (!p->shutting_down || WEXITSTATUS(status) != 0)
+		log_warnx("%s (pid %d) exited with status %d", child_roles[k],
+		    (int)pid, WEXITSTATUS(status));
+	if (p->shutting_down) {
+		if (k == CHILD_CORE)	/* drained: stop the others */
+			for (j = 0; j < CHILD_COUNT; j++)
+				if (p->kids[j].pid > 0)
+					kill(p->kids[j].pid, SIGTERM);
+		return;
+	}
+	backoff_next(&p->kids[k], now);
+	if (k == CHILD_CORE || p->restart_all) {
+		p->restart_all = 1;
+		for (j = 0; j < CHILD_COUNT; j++)
+			if (p->kids[j].pid > 0)
+				kill(p->kids[j].pid, SIGKILL);
+		return;
+	}
+	peer_rewire(p, k);
+}
+
+static void
+shutdown_start(struct parent *p)
+{
+	int k;
+
+	if (p->shutting_down)
+		return;
+	p->shutting_down = 1;
+	p->kill_at_ns = now_mono_ns() +
+	    (int64_t)p->conf->shutdown_grace_ms * 1000000 + 5000000000LL;
+	log_info("shutting down: draining running jobs for up to %u ms",
+	    p->conf->shutdown_grace_ms);
+	if (p->kids[CHILD_CORE].pid > 0 &&
+	    msg_send(p->core_fd, IMSG_CORE_SHUTDOWN, 0, NULL, 0, NULL, 0, -1,
+	    -1) == 0)
+		return;
+	for (k = 0; k < CHILD_COUNT; k++)
+		if (p->kids[k].pid > 0)
+			kill(p->kids[k].pid, SIGTERM);
+}
+
+static int
+children_alive(const struct parent *p)
+{
+	int k, n = 0;
+
+	for (k = 0; k < CHILD_COUNT; k++)
+		n += p->kids[k].pid > 0;
+	return n;
+}
+
+/* Restarts whatever is due; returns the poll timeout in ms. */
+static int
+restarts_run(struct parent *p)
+{
+	int64_t now = now_mono_ns(), next = -1, at;
+	int k;
+
+	if (p->shutting_down)
+		return p->kill_at_ns > now ?
+		    (int)((p->kill_at_ns - now) / 1000000) + 1 : 0;
+	if (p->restart_all) {
+		if (children_alive(p) > 0)
+			return -1;	/* wait until every child is reaped */
+		at = p->kids[CHILD_CORE].restart_at_ns;
+		if (at <= now) {
+			children_start(p);
+			return -1;
+		}
+		return (int)((at - now) / 1000000) + 1;
+	}
+	for (k = 0; k < CHILD_COUNT; k++) {
+		at = p->kids[k].restart_at_ns;
+		if (p->kids[k].pid > 0 || at == 0)
+			continue;
+		if (at <= now)
+			child_restart(p, k);
+		else if (next < 0 || at - now < next)
+			next = at - now;
+	}
+	return next < 0 ? -1 : (int)(next / 1000000) + 1;
+}
+
+int
+parent_main(struct config *c, char *const argv[])
+{
+	struct parent p;
+	struct signalfd_siginfo si;
+	struct pollfd pfd;
+	sigset_t mask;
+	pid_t pid;
+	int sfd, status, timeout, k;
+
+	memset(&p, 0, sizeof(p));
+	p.conf = c;
+	p.argv = argv;
+	p.core_fd = -1;
+	for (k = 0; k < CHILD_COUNT; k++)
+		p.kids[k].pending_fd = -1;
+	umask(022);
+	state_dir_prepare(c);
+	p.listen_fd = listen_open(c);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	if ((sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+		log_fatal("signalfd");
+	signal(SIGPIPE, SIG_IGN);
+
+	children_start(&p);
+	/* children inherit a blocked mask through exec: they reset it */
+	for (;;) {
+		timeout = restarts_run(&p);
+		if (p.shutting_down && children_alive(&p) == 0)
+			break;
+		if (p.shutting_down && timeout == 0) {
+			log_warnx("children did not stop in time: killing");
+			for (k = 0; k < CHILD_COUNT; k++)
+				if (p.kids[k].pid > 0)
+					kill(p.kids[k].pid, SIGKILL);
+			timeout = -1;
+		}
+		pfd.fd = sfd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
+			log_fatal("poll");
+		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+				shutdown_start(&p);
+		}
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			child_exited(&p, pid, status);
+	}
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,273 @@
+/*
+ * The one place where bytes from another Kiln process are decoded: framing
+ * over SOCK_SEQPACKET with SCM_RIGHTS, and the per-type payload checks of
+ * msg_get().  Everything here assumes the peer may be hostile.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "kiln/error.h"
+#include "kiln/msg.h"
+
+int
+msg_send(int sock, uint32_t type, uint64_t id, const void *payload,
+    size_t plen, const void *tail, size_t tlen, int fd0, int fd1)
+{
+	struct msg_hdr hdr;
+	struct iovec iov[3];
+	struct msghdr mh;
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * MSG_MAX_FDS)];
+		struct cmsghdr align;
+	} cm;
+	struct cmsghdr *c;
+	struct pollfd pfd;
+	int fds[MSG_MAX_FDS], nfds = 0;
+
+	if (sizeof(hdr) + plen + tlen > MSG_MAX)
+		return -EMSGSIZE;
+	hdr.type = type;
+	hdr.len = (uint32_t)(plen + tlen);
+	hdr.id = id;
+	iov[0].iov_base = &hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = (void *)payload;
+	iov[1].iov_len = plen;
+	iov[2].iov_base = (void *)tail;
+	iov[2].iov_len = tlen;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 3;
+	if (fd0 >= 0)
+		fds[nfds++] = fd0;
+	if (fd1 >= 0)
+		fds[nfds++] = fd1;
+	if (nfds > 0) {
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	for (;;) {
+		if (sendmsg(sock, &mh, MSG_NOSIGNAL) >= 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		pfd.fd = sock;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+void
+msg_clear(struct msg *m)
+{
+	int i;
+
+	for (i = 0; i < m->nfds; i++)
+		if (m->fds[i] >= 0)
+			close(m->fds[i]);
+	m->nfds = 0;
+	m->fds[0] = m->fds[1] = -1;
+}
+
+int
+msg_recv(int sock, struct msg *m)
+{
+	struct iovec iov;
+	struct msghdr mh;
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * MSG_MAX_FDS)];
+		struct cmsghdr align;
+	} cm;
+	struct cmsghdr *c;
+	ssize_t n;
+	size_t nf;
+
+	m->nfds = 0;
+	m->fds[0] = m->fds[1] = -1;
+	iov.iov_base = m->buf;
+	iov.iov_len = sizeof(m->buf);
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -errno;
+	if (n == 0)
+		return -EPIPE;
+	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		nf = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (nf + (size_t)m->nfds > MSG_MAX_FDS) {
+			/* close what we cannot keep, then refuse */
+			int extra[16];
+			size_t i;
+
+			memcpy(extra, CMSG_DATA(c), sizeof(int) *
+			    (nf > 16 ? 16 : nf));
+			for (i = 0; i < nf && i < 16; i++)
+				close(extra[i]);
+			msg_clear(m);
+			return -KILN_EPROTO;
+		}
+		memcpy(m->fds + m->nfds, CMSG_DATA(c), sizeof(int) * nf);
+		m->nfds += (int)nf;
+	}
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    (size_t)n < sizeof(struct msg_hdr)) {
+		msg_clear(m);
+		return -KILN_EPROTO;
+	}
+	memcpy(&m->hdr, m->buf, sizeof(m->hdr));
+	if (m->hdr.len != (size_t)n - sizeof(struct msg_hdr)) {
+		msg_clear(m);
+		return -KILN_EPROTO;
+	}
+	m->data = m->buf + sizeof(struct msg_hdr);
+	return 1;
+}
+
+#define STR_OK(field) (memchr((field), '\0', sizeof(field)) != NULL)
+
+/* Size of each type's payload struct, whether it has a tail, its name. */
+static const struct {
+	uint32_t type;
+	size_t size;
+	int tail;
+	const char *name;
+} msg_types[] = {
+	{ IMSG_CORE_PEER_API, 0, 0, "IMSG_CORE_PEER_API" },
+	{ IMSG_CORE_PEER_LAUNCHER, 0, 0, "IMSG_CORE_PEER_LAUNCHER" },
+	{ IMSG_CORE_SHUTDOWN, 0, 0, "IMSG_CORE_SHUTDOWN" },
+	{ IMSG_CORE_MODULE_PUT, sizeof(struct msg_tenant), 0,
+	    "IMSG_CORE_MODULE_PUT" },
+	{ IMSG_CORE_JOB_SUBMIT, sizeof(struct msg_submit), 1,
+	    "IMSG_CORE_JOB_SUBMIT" },
+	{ IMSG_CORE_JOB_GET, sizeof(struct msg_job_ref), 0,
+	    "IMSG_CORE_JOB_GET" },
+	{ IMSG_CORE_JOB_LIST, sizeof(struct msg_list), 0,
+	    "IMSG_CORE_JOB_LIST" },
+	{ IMSG_CORE_JOB_CANCEL, sizeof(struct msg_job_ref), 0,
+	    "IMSG_CORE_JOB_CANCEL" },
+	{ IMSG_CORE_JOB_OUTPUT, sizeof(struct msg_job_ref), 0,
+	    "IMSG_CORE_JOB_OUTPUT" },
+	{ IMSG_CORE_JOB_LOG, sizeof(struct msg_job_ref), 0,
+	    "IMSG_CORE_JOB_LOG" },
+	{ IMSG_CORE_METRICS, 0, 0, "IMSG_CORE_METRICS" },
+	{ IMSG_CORE_READY, 0, 0, "IMSG_CORE_READY" },
+	{ IMSG_API_REPLY, sizeof(struct msg_reply), 1, "IMSG_API_REPLY" },
+	{ IMSG_LAUNCHER_COMPILE, sizeof(struct msg_compile), 0,
+	    "IMSG_LAUNCHER_COMPILE" },
+	{ IMSG_LAUNCHER_JOB_START, sizeof(struct msg_start), 1,
+	    "IMSG_LAUNCHER_JOB_START" },
+	{ IMSG_LAUNCHER_JOB_KILL, sizeof(struct msg_job_ref), 0,
+	    "IMSG_LAUNCHER_JOB_KILL" },
+	{ IMSG_CORE_COMPILED, sizeof(struct msg_compiled), 0,
+	    "IMSG_CORE_COMPILED" },
+	{ IMSG_CORE_JOB_RUNNING, sizeof(struct msg_job_ref), 0,
+	    "IMSG_CORE_JOB_RUNNING" },
+	{ IMSG_CORE_JOB_DONE, sizeof(struct msg_done), 0,
+	    "IMSG_CORE_JOB_DONE" },
+};
+
+const char *
+msg_type_name(uint32_t type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(msg_types) / sizeof(msg_types[0]); i++)
+		if (msg_types[i].type == type)
+			return msg_types[i].name;
+	return "unknown";
+}
+
+/* Whether every string field of the payload is NUL-terminated. */
+static int
+payload_strings_ok(uint32_t type, const void *p)
+{
+	switch (type) {
+	case IMSG_CORE_MODULE_PUT: {
+		const struct msg_tenant *t = p;
+		return STR_OK(t->tenant);
+	}
+	case IMSG_CORE_JOB_SUBMIT: {
+		const struct msg_submit *s = p;
+		return STR_OK(s->tenant) && STR_OK(s->idem_key) &&
+		    STR_OK(s->module) && STR_OK(s->profile);
+	}
+	case IMSG_CORE_JOB_GET:
+	case IMSG_CORE_JOB_CANCEL:
+	case IMSG_CORE_JOB_OUTPUT:
+	case IMSG_CORE_JOB_LOG:
+	case IMSG_LAUNCHER_JOB_KILL:
+	case IMSG_CORE_JOB_RUNNING: {
+		const struct msg_job_ref *r = p;
+		return STR_OK(r->tenant) && STR_OK(r->id);
+	}
+	case IMSG_CORE_JOB_LIST: {
+		const struct msg_list *l = p;
+		return STR_OK(l->tenant);
+	}
+	case IMSG_API_REPLY: {
+		const struct msg_reply *r = p;
+		return STR_OK(r->location) && r->problem < PROBLEM_COUNT;
+	}
+	case IMSG_LAUNCHER_COMPILE: {
+		const struct msg_compile *c = p;
+		return STR_OK(c->digest) && STR_OK(c->cache_key);
+	}
+	case IMSG_LAUNCHER_JOB_START: {
+		const struct msg_start *s = p;
+		return STR_OK(s->id) && STR_OK(s->cache_key);
+	}
+	case IMSG_CORE_COMPILED: {
+		const struct msg_compiled *c = p;
+		return STR_OK(c->digest) && STR_OK(c->why);
+	}
+	case IMSG_CORE_JOB_DONE: {
+		const struct msg_done *d = p;
+		return STR_OK(d->id) && STR_OK(d->reason);
+	}
+	default:
+		return 1;
+	}
+}
+
+const void *
+msg_get(const struct msg *m, const uint8_t **tail, size_t *tlen)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(msg_types) / sizeof(msg_types[0]); i++) {
+		if (msg_types[i].type != m->hdr.type)
+			continue;
+		if (m->hdr.len < msg_types[i].size)
+			return NULL;
+		if (!msg_types[i].tail && m->hdr.len != msg_types[i].size)
+			return NULL;
+		if (!payload_strings_ok(m->hdr.type, m->data))
+			return NULL;
+		if (tail != NULL)
+			*tail = m->data + msg_types[i].size;
+		if (tlen != NULL)
+			*tlen = m->hdr.len - msg_types[i].size;
+		return m->data;
+	}
+	return NULL;
+}

@@ -1,0 +1,92 @@
+/*
+ * Spawning Kiln's children by re-executing kilnd with a fixed descriptor
+ * layout, and the privilege drop every unprivileged process performs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kiln/error.h"
+#include "kiln/proc.h"
+#include "kiln/util.h"
+
+pid_t
+proc_spawn(const char *role, char *const argv[], const int *fds, int nfds)
+{
+	char **args;
+	sigset_t mask;
+	pid_t pid;
+	int i, n, tmp[8];
+
+	if (nfds > 8)
+		return -EINVAL;
+	for (n = 0; argv[n] != NULL; n++)
+		;
+	args = xcalloc((size_t)n + 3, sizeof(*args));
+	args[0] = argv[0];
+	args[1] = "-P";
+	args[2] = (char *)role;
+	for (i = 1; i < n; i++)
+		args[i + 2] = argv[i];
+	pid = fork();
+	if (pid < 0) {
+		free(args);
+		return -errno;
+	}
+	if (pid > 0) {
+		free(args);
+		return pid;
+	}
+	/* child: move fds above the target range first, then into place */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	sigemptyset(&mask);
+	sigprocmask(SIG_SETMASK, &mask, NULL);
+	for (i = 0; i < nfds; i++)
+		if ((tmp[i] = fcntl(fds[i], F_DUPFD, 64)) < 0)
+			_exit(127);
+	for (i = 0; i < nfds; i++)
+		if (dup2(tmp[i], 3 + i) < 0)
+			_exit(127);
+	syscall(SYS_close_range, 3 + nfds, ~0u, 0);
+	execv("/proc/self/exe", args);
+	_exit(127);
+}
+
+int
+proc_user_ids(const char *user, uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw;
+
+	if ((pw = getpwnam(user)) == NULL)
+		return -KILN_ECONFIG;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
+int
+proc_drop_privileges(const char *user)
+{
+	uid_t uid;
+	gid_t gid;
+	int rc;
+
+	if (geteuid() != 0)
+		return 0;
+	if ((rc = proc_user_ids(user, &uid, &gid)) < 0)
+		return rc;
+	if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 ||
+	    setresuid(uid, uid, uid) < 0)
+		return -errno;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_DUMPABLE, 0) < 0)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,484 @@
+/*
+ * The launcher process (root): started before the parent grows, it forks
+ * one worker per job and one compiler per new module, and is the only
+ * process that kills them.  Wall-clock deadlines are enforced here through
+ * pidfds; CPU time has an RLIMIT_CPU backstop in the worker.  It talks only
+ * to the core; when the core goes away it exits and its workers die with
+ * it (PR_SET_PDEATHSIG).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kiln/error.h"
+#include "kiln/msg.h"
+#include "kiln/proc.h"
+#include "kiln/sandbox.h"
+#include "kiln/util.h"
+
+#define MAX_CHILDREN	1024
+
+enum child_kind { KIND_WORKER, KIND_COMPILER };
+
+struct lchild {
+	enum child_kind kind;
+	char key[JOB_ID_LEN > JOB_DIGEST_LEN ? JOB_ID_LEN : JOB_DIGEST_LEN];
+	pid_t pid;
+	int pidfd;
+	int result_fd;		/* read end of the child's result pipe */
+	int out_fd, log_fd;	/* worker: output and log memfds */
+	int64_t started_ns;
+	int64_t deadline_ns;	/* 0: none */
+	int timed_out, killed;
+};
+
+struct launcher {
+	struct config *conf;
+	int core_fd;
+	struct lchild *kids[MAX_CHILDREN];
+	int nkids;
+};
+
+static int
+pidfd_open_(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int
+pidfd_kill(int pidfd)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+}
+
+static void
+child_add(struct launcher *l, struct lchild *c)
+{
+	if (l->nkids == MAX_CHILDREN)
+		log_fatalx("too many children");	/* core bounds this */
+	l->kids[l->nkids++] = c;
+}
+
+static void
+child_free(struct launcher *l, int i)
+{
+	struct lchild *c = l->kids[i];
+
+	close(c->pidfd);
+	if (c->result_fd >= 0)
+		close(c->result_fd);
+	if (c->out_fd >= 0)
+		close(c->out_fd);
+	if (c->log_fd >= 0)
+		close(c->log_fd);
+	free(c);
+	l->kids[i] = l->kids[--l->nkids];
+}
+
+static void
+send_or_die(struct launcher *l, uint32_t type, const void *p, size_t n,
+    int fd0, int fd1)
+{
+	if (msg_send(l->core_fd, type, 0, p, n, NULL, 0, fd0, fd1) < 0)
+		log_fatal("send %s to core", msg_type_name(type));
+}
+
+static void
+compiled_reply(struct launcher *l, const char *digest, int rc,
+    const char *why)
+{
+	struct msg_compiled r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.digest, sizeof(r.digest), "%s", digest);
+	r.rc = rc;
+	snprintf(r.why, sizeof(r.why), "%s", why);
+	send_or_die(l, IMSG_CORE_COMPILED, &r, sizeof(r), -1, -1);
+}
+
+static int
+scratch_unlink(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)remove(path);	/* best effort: the directory is ours alone */
+	return 0;
+}
+
+/* The compiler child: copy the module into scratch space and compile it. */
+static void __attribute__((noreturn))
+compiler_run(struct launcher *l, const struct msg_compile *req, int wasm_fd,
+    int result_fd)
+{
+	struct msg_compiled r;
+	char dir[512], wasm[600], so[600];
+	uint8_t *bytes;
+	size_t len;
+	int fd;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	memset(&r, 0, sizeof(r));
+	snprintf(r.digest, sizeof(r.digest), "%s", req->digest);
+	snprintf(dir, sizeof(dir), "%s/tmp/%s.%d", l->conf->state_dir,
+	    req->cache_key, (int)getpid());
+	snprintf(wasm, sizeof(wasm), "%s/module.wasm", dir);
+	snprintf(so, sizeof(so), "%s/cache/%s.so", l->conf->state_dir,
+	    req->cache_key);
+	if (mkdir(dir, 0700) < 0 ||
+	    fd_slurp(wasm_fd, l->conf->max_module_bytes, &bytes, &len) < 0 ||
+	    (fd = open(wasm, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 ||
+	    fd_write_all(fd, bytes, len) < 0) {
+		r.rc = -errno;
+		snprintf(r.why, sizeof(r.why), "compiler scratch: %s",
+		    strerror(errno));
+	} else {
+		close(fd);
+		r.rc = wasm_module_compile(wasm, so, dir, r.why,
+		    sizeof(r.why));
+	}
+	nftw(dir, scratch_unlink, 8, FTW_DEPTH | FTW_PHYS);
+	(void)!fd_write_all(result_fd, &r, sizeof(r));
+	_exit(0);
+}
+
+static void
+compile_start(struct launcher *l, const struct msg_compile *req, int wasm_fd)
+{
+	struct lchild *c;
+	struct stat st;
+	char so[600];
+	int pfd[2];
+	pid_t pid;
+
+	snprintf(so, sizeof(so), "%s/cache/%s.so", l->conf->state_dir,
+	    req->cache_key);
+	if (stat(so, &st) == 0) {
+		compiled_reply(l, req->digest, 0, "");
+		return;
+	}
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		compiled_reply(l, req->digest, -errno, "pipe");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		compiler_run(l, req, wasm_fd, pfd[1]);
+	}
+	close(pfd[1]);
+	if (pid < 0) {
+		close(pfd[0]);
+		compiled_reply(l, req->digest, -errno, "fork");
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->kind = KIND_COMPILER;
+	snprintf(c->key, sizeof(c->key), "%s", req->digest);
+	c->pid = pid;
+	c->pidfd = pidfd_open_(pid);
+	c->result_fd = pfd[0];
+	c->out_fd = c->log_fd = -1;
+	c->started_ns = now_mono_ns();
+	c->deadline_ns = c->started_ns + 300 * 1000000000LL;
+	if (c->pidfd < 0)
+		log_fatal("pidfd_open");
+	child_add(l, c);
+}
+
+static void
+done_send(struct launcher *l, const char *id, enum done_kind kind,
+    int exit_code, int sig, const char *reason, int64_t run_ns, int out_fd,
+    int log_fd)
+{
+	struct msg_done d;
+
+	memset(&d, 0, sizeof(d));
+	snprintf(d.id, sizeof(d.id), "%s", id);
+	d.kind = kind;
+	d.exit_code = exit_code;
+	d.signal = sig;
+	snprintf(d.reason, sizeof(d.reason), "%s", reason);
+	d.run_ns = run_ns;
+	send_or_die(l, IMSG_CORE_JOB_DONE, &d, sizeof(d), out_fd, log_fd);
+}
+
+/* Splits the argv/env tail of a start request into two vectors. */
+static int
+tail_split(const uint8_t *tail, size_t tlen, uint32_t n, char **vec,
+    size_t *used)
+{
+	size_t off = *used, len;
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		if (off >= tlen)
+			return -1;
+		len = strnlen((const char *)tail + off, tlen - off);
+		if (off + len >= tlen)
+			return -1;
+		vec[i] = (char *)tail + off;
+		off += len + 1;
+	}
+	vec[n] = NULL;
+	*used = off;
+	return 0;
+}
+
+static void
+job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
+    size_t tlen, int input_fd)
+{
+	struct worker_spec spec;
+	struct lchild *c;
+	char so[600], **argv, **envp;
+	size_t used = 0;
+	int pfd[2], out_fd, log_fd;
+	pid_t pid;
+
+	if (s->argc > 4096 || s->envc > 4096)
+		log_fatalx("core sent a start with %u args, %u env", s->argc,
+		    s->envc);
+	argv = xcalloc(s->argc + 2, sizeof(*argv));
+	envp = xcalloc(s->envc + 1, sizeof(*envp));
+	argv[0] = "main";
+	if (tail_split(tail, tlen, s->argc, argv + 1, &used) < 0 ||
+	    tail_split(tail, tlen, s->envc, envp, &used) < 0 || used != tlen)
+		log_fatalx("core sent a malformed argv/env tail");
+	snprintf(so, sizeof(so), "%s/cache/%s.so", l->conf->state_dir,
+	    s->cache_key);
+	out_fd = memfd_create("kiln-output", MFD_CLOEXEC);
+	log_fd = memfd_create("kiln-log", MFD_CLOEXEC);
+	if (out_fd < 0 || log_fd < 0 || pipe2(pfd, O_CLOEXEC) < 0) {
+		log_warn("job %s: cannot set up the worker", s->id);
+		done_send(l, s->id, DONE_START_FAILED, -1, 0, "worker_failed",
+		    0, -1, -1);
+		goto out;
+	}
+	pid = fork();
+	if (pid == 0) {
+		memset(&spec, 0, sizeof(spec));
+		spec.user = l->conf->user;
+		spec.cpu_limit_s = s->timeout_ms / 1000 + 2;
+		spec.result_fd = pfd[1];
+		spec.job.so_path = so;
+		spec.job.input_fd = s->has_input ? input_fd : -1;
+		spec.job.stdout_fd = out_fd;
+		spec.job.stderr_fd = log_fd;
+		spec.job.output_max = s->output_max;
+		spec.job.log_max = s->log_max;
+		spec.job.max_pages = s->max_pages;
+		spec.job.argc = (int)s->argc + 1;
+		spec.job.argv = argv;
+		spec.job.envc = (int)s->envc;
+		spec.job.envp = envp;
+		memcpy(spec.job.seed, s->seed, sizeof(spec.job.seed));
+		worker_run(&spec);
+	}
+	close(pfd[1]);
+	if (pid < 0) {
+		log_warn("job %s: fork", s->id);
+		close(pfd[0]);
+		done_send(l, s->id, DONE_START_FAILED, -1, 0, "worker_failed",
+		    0, -1, -1);
+		goto out;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->kind = KIND_WORKER;
+	snprintf(c->key, sizeof(c->key), "%s", s->id);
+	c->pid = pid;
+	if ((c->pidfd = pidfd_open_(pid)) < 0)
+		log_fatal("pidfd_open");
+	c->result_fd = pfd[0];
+	c->out_fd = out_fd;
+	c->log_fd = log_fd;
+	out_fd = log_fd = -1;
+	c->started_ns = now_mono_ns();
+	c->deadline_ns = c->started_ns + (int64_t)s->timeout_ms * 1000000;
+	child_add(l, c);
+	{
+		struct msg_job_ref r;
+
+		memset(&r, 0, sizeof(r));
+		snprintf(r.id, sizeof(r.id), "%s", s->id);
+		send_or_die(l, IMSG_CORE_JOB_RUNNING, &r, sizeof(r), -1, -1);
+	}
+out:
+	if (out_fd >= 0)
+		close(out_fd);
+	if (log_fd >= 0)
+		close(log_fd);
+	free(argv);
+	free(envp);
+}
+
+static void
+job_kill(struct launcher *l, const char *id)
+{
+	int i;
+
+	for (i = 0; i < l->nkids; i++) {
+		if (l->kids[i]->kind == KIND_WORKER &&
+		    strcmp(l->kids[i]->key, id) == 0) {
+			l->kids[i]->killed = 1;
+			pidfd_kill(l->kids[i]->pidfd);
+		}
+	}
+}
+
+static const char *
+signal_reason(int sig, char *buf, size_t len)
+{
+	if (sig == SIGXCPU)
+		return "cpu_limit";
+	snprintf(buf, len, "signal:SIG%s", sigabbrev_np(sig) ?
+	    sigabbrev_np(sig) : "UNKNOWN");
+	return buf;
+}
+
+/* A child exited: reap it and report to the core. */
+static void
+child_reap(struct launcher *l, int i)
+{
+	struct lchild *c = l->kids[i];
+	struct worker_result wr;
+	struct msg_compiled cr;
+	int status = 0, got;
+	char buf[JOB_REASON_LEN];
+	int64_t run_ns = now_mono_ns() - c->started_ns;
+
+	if (waitpid(c->pid, &status, 0) < 0)
+		log_fatal("waitpid");
+	if (c->kind == KIND_COMPILER) {
+		got = read(c->result_fd, &cr, sizeof(cr)) == sizeof(cr) &&
+		    memchr(cr.why, 0, sizeof(cr.why)) != NULL;
+		if (c->timed_out)
+			compiled_reply(l, c->key, -KILN_ECOMPILE,
+			    "compiler timed out");
+		else if (!got)
+			compiled_reply(l, c->key, -KILN_ECOMPILE,
+			    "compiler crashed");
+		else
+			compiled_reply(l, c->key, cr.rc, cr.why);
+		child_free(l, i);
+		return;
+	}
+	got = read(c->result_fd, &wr, sizeof(wr)) == sizeof(wr) &&
+	    memchr(wr.res.reason, 0, sizeof(wr.res.reason)) != NULL;
+	if (c->timed_out)
+		done_send(l, c->key, DONE_TIMED_OUT, -1, SIGKILL, "timeout",
+		    run_ns, c->out_fd, c->log_fd);
+	else if (c->killed)
+		done_send(l, c->key, DONE_KILLED, -1, SIGKILL, "cancelled",
+		    run_ns, c->out_fd, c->log_fd);
+	else if (got)
+		done_send(l, c->key, DONE_EXITED, wr.res.exit_code, 0,
+		    wr.res.reason, run_ns, c->out_fd, c->log_fd);
+	else if (WIFSIGNALED(status))
+		done_send(l, c->key, DONE_SIGNALED, -1, WTERMSIG(status),
+		    signal_reason(WTERMSIG(status), buf, sizeof(buf)), run_ns,
+		    c->out_fd, c->log_fd);
+	else
+		done_send(l, c->key, DONE_START_FAILED, -1, 0,
+		    "worker_failed", run_ns, -1, -1);
+	child_free(l, i);
+}
+
+static void
+core_dispatch(struct launcher *l, struct msg *m)
+{
+	const uint8_t *tail;
+	const void *p;
+	size_t tlen;
+
+	if ((p = msg_get(m, &tail, &tlen)) == NULL)
+		log_fatalx("malformed %s from core", msg_type_name(m->hdr.type));
+	switch (m->hdr.type) {
+	case IMSG_LAUNCHER_COMPILE:
+		if (m->nfds != 1)
+			log_fatalx("compile request without a module");
+		compile_start(l, p, m->fds[0]);
+		break;
+	case IMSG_LAUNCHER_JOB_START: {
+		const struct msg_start *s = p;
+
+		if ((s->has_input != 0) != (m->nfds == 1) ||
+		    strspn(s->cache_key, "0123456789abcdef") != 64)
+			log_fatalx("malformed job start from core");
+		job_start(l, s, tail, tlen, m->nfds ? m->fds[0] : -1);
+		break;
+	}
+	case IMSG_LAUNCHER_JOB_KILL:
+		job_kill(l, ((const struct msg_job_ref *)p)->id);
+		break;
+	default:
+		log_fatalx("unexpected %s from core",
+		    msg_type_name(m->hdr.type));
+	}
+}
+
+int
+launcher_proc_main(struct config *conf)
+{
+	static struct launcher l;
+	static struct msg m;
+	struct pollfd pfds[MAX_CHILDREN + 1];
+	int64_t now, next;
+	int i, n, rc, timeout;
+
+	l.conf = conf;
+	l.core_fd = PROC_FD_LAUNCHER_CORE;
+	wasm_runtime_init();
+	for (;;) {
+		now = now_mono_ns();
+		next = -1;
+		for (i = 0; i < l.nkids; i++) {
+			struct lchild *c = l.kids[i];
+
+			if (c->deadline_ns && !c->timed_out &&
+			    c->deadline_ns <= now) {
+				c->timed_out = 1;
+				pidfd_kill(c->pidfd);
+			} else if (c->deadline_ns && !c->timed_out &&
+			    (next < 0 || c->deadline_ns - now < next))
+				next = c->deadline_ns - now;
+		}
+		timeout = next < 0 ? -1 : (int)(next / 1000000) + 1;
+		pfds[0].fd = l.core_fd;
+		pfds[0].events = POLLIN;
+		for (i = 0; i < l.nkids; i++) {
+			pfds[i + 1].fd = l.kids[i]->pidfd;
+			pfds[i + 1].events = POLLIN;
+		}
+		n = l.nkids;
+		if (poll(pfds, (nfds_t)n + 1, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_fatal("poll");
+		}
+		for (i = n; i >= 1; i--)
+			if (pfds[i].revents)
+				child_reap(&l, i - 1);
+		if (pfds[0].revents) {
+			while ((rc = msg_recv(l.core_fd, &m)) > 0) {
+				core_dispatch(&l, &m);
+				msg_clear(&m);
+			}
+			if (rc == -EPIPE) {
+				log_info("core went away: exiting");
+				return 0;
+			}
+			if (rc < 0)
+				log_fatalx("from core: %s", kiln_strerror(rc));
+		}
+	}
+}

@@ -1,0 +1,169 @@
+/*
+ * Unit tests of the message layer (src/proc/msg.c): round trips with a
+ * tail and descriptors, and every way a hostile peer's bytes are refused.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kiln/error.h"
+#include "kiln/msg.h"
+
+static struct msg m;
+
+static void
+pair(int sv[2])
+{
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+}
+
+static void
+test_round_trip(void **state)
+{
+	struct msg_submit s, *got;
+	const uint8_t *tail;
+	size_t tlen;
+	char buf[8];
+	int sv[2], p[2];
+
+	pair(sv);
+	assert_int_equal(pipe(p), 0);
+	memset(&s, 0, sizeof(s));
+	strcpy(s.tenant, "demo");
+	strcpy(s.module, "sha256:ab");
+	s.timeout_ms = 1234;
+	s.has_input = 1;
+	assert_int_equal(msg_send(sv[0], IMSG_CORE_JOB_SUBMIT, 42, &s,
+	    sizeof(s), "{\"a\":1}", 7, p[0], -1), 0);
+	assert_int_equal(msg_recv(sv[1], &m), 1);
+	assert_int_equal(m.hdr.type, IMSG_CORE_JOB_SUBMIT);
+	assert_int_equal(m.hdr.id, 42);
+	assert_int_equal(m.nfds, 1);
+	got = (struct msg_submit *)msg_get(&m, &tail, &tlen);
+	assert_non_null(got);
+	assert_string_equal(got->tenant, "demo");
+	assert_int_equal(got->timeout_ms, 1234);
+	assert_int_equal(tlen, 7);
+	assert_memory_equal(tail, "{\"a\":1}", 7);
+	/* the received descriptor is the pipe's read end */
+	assert_int_equal(write(p[1], "hi", 2), 2);
+	assert_int_equal(read(m.fds[0], buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "hi", 2);
+	msg_clear(&m);
+	assert_int_equal(m.nfds, 0);
+	/* nothing more: 0 on the non-blocking receive; EOF once closed */
+	assert_int_equal(msg_recv(sv[1], &m), 0);
+	close(sv[0]);
+	assert_int_equal(msg_recv(sv[1], &m), -EPIPE);
+	close(sv[1]);
+	close(p[0]);
+	close(p[1]);
+}
+
+static void
+test_refusals(void **state)
+{
+	struct msg_job_ref ref;
+	struct msg_hdr h;
+	uint8_t raw[sizeof(h) + sizeof(ref)];
+	int sv[2];
+
+	pair(sv);
+	/* header claims more bytes than were sent */
+	h.type = IMSG_CORE_JOB_GET;
+	h.len = 500;
+	h.id = 1;
+	memset(&ref, 0, sizeof(ref));
+	memcpy(raw, &h, sizeof(h));
+	memcpy(raw + sizeof(h), &ref, sizeof(ref));
+	assert_int_equal(write(sv[0], raw, sizeof(raw)), sizeof(raw));
+	assert_int_equal(msg_recv(sv[1], &m), -KILN_EPROTO);
+	/* shorter than a header */
+	assert_int_equal(write(sv[0], raw, 5), 5);
+	assert_int_equal(msg_recv(sv[1], &m), -KILN_EPROTO);
+	/* right length, unterminated string */
+	memset(&ref, 'x', sizeof(ref));
+	assert_int_equal(msg_send(sv[0], IMSG_CORE_JOB_GET, 1, &ref,
+	    sizeof(ref), NULL, 0, -1, -1), 0);
+	assert_int_equal(msg_recv(sv[1], &m), 1);
+	assert_null(msg_get(&m, NULL, NULL));
+	/* wrong payload size for the type, and a tail where none belongs */
+	memset(&ref, 0, sizeof(ref));
+	assert_int_equal(msg_send(sv[0], IMSG_CORE_JOB_GET, 1, &ref,
+	    sizeof(ref) - 1, NULL, 0, -1, -1), 0);
+	assert_int_equal(msg_recv(sv[1], &m), 1);
+	assert_null(msg_get(&m, NULL, NULL));
+	assert_int_equal(msg_send(sv[0], IMSG_CORE_JOB_GET, 1, &ref,
+	    sizeof(ref), "x", 1, -1, -1), 0);
+	assert_int_equal(msg_recv(sv[1], &m), 1);
+	assert_null(msg_get(&m, NULL, NULL));
+	/* an unknown type */
+	assert_int_equal(msg_send(sv[0], 9999, 1, NULL, 0, NULL, 0, -1, -1), 0);
+	assert_int_equal(msg_recv(sv[1], &m), 1);
+	assert_null(msg_get(&m, NULL, NULL));
+	assert_string_equal(msg_type_name(9999), "unknown");
+	assert_string_equal(msg_type_name(IMSG_CORE_JOB_GET),
+	    "IMSG_CORE_JOB_GET");
+	/* too big to send */
+	{
+		static uint8_t big[MSG_MAX];
+
+		assert_int_equal(msg_send(sv[0], IMSG_API_REPLY, 1, big,
+		    sizeof(big), NULL, 0, -1, -1), -EMSGSIZE);
+	}
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void
+test_too_many_fds(void **state)
+{
+	struct msghdr mh;
+	struct iovec iov;
+	struct cmsghdr *c;
+	struct msg_hdr h = { IMSG_CORE_READY, 0, 7 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 3)];
+		struct cmsghdr align;
+	} cm;
+	int sv[2], fds[3] = { 0, 1, 2 };
+
+	pair(sv);
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = &h;
+	iov.iov_len = sizeof(h);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	assert_int_equal(sendmsg(sv[0], &mh, 0), sizeof(h));
+	assert_int_equal(msg_recv(sv[1], &m), -KILN_EPROTO);
+	assert_int_equal(m.nfds, 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_too_many_fds),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -63,7 +63,9 @@ class Kilnd:
                             break
                     except OSError:
                         pass
-            if time.time() > deadline:
+            if time.time() > deadline or self.proc.poll() is not None:
+                self.proc.kill()
+                shutil.rmtree(self.dir, ignore_errors=True)
                 raise SystemExit("kilnd did not start")
             time.sleep(0.01)
 

@@ -193,8 +193,10 @@ answer(struct req *r)
 		    detail, r->reply.retry_after);
 	}
 	if (r->rfd >= 0) {
-		if (fd_slurp(r->rfd, SIZE_MAX / 2, &body, &len) < 0 ||
-		    fstat(r->rfd, &st) < 0)
+		/* a blob or a sealed memfd: its size bounds the buffer, which
+		 * fd_slurp allocates whole up front */
+		if (fstat(r->rfd, &st) < 0 ||
+		    fd_slurp(r->rfd, (size_t)st.st_size, &body, &len) < 0)
 			log_fatal("reading a reply body");
 	} else {
 		body = r->rbody;
@@ -328,7 +330,7 @@ api_proc_main(struct config *conf)
 	    MHD_OPTION_LISTEN_SOCKET, PROC_FD_API_LISTEN,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf->http_connection_limit,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)conf->http_timeout_s,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 	    MHD_OPTION_END);
 	if (d == NULL)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "kiln/config.h"
 #include "kiln/proc.h"
@@ -54,6 +55,12 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 	log_init(role ? role : "kilnd", debug);
+	if (role != NULL) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "kilnd-%s", role);
+		prctl(PR_SET_NAME, name);
+	}
 
 	config_defaults(&conf);
 	if (check_path != NULL) {

@@ -71,7 +71,7 @@ struct admit {
 	uint32_t max_initial_pages;
 	struct functype *types;
 	uint32_t ntypes;
-	uint32_t *func_types;	/* type index per function, imports first */
+	uint32_t *func_types;	/* type of each function, imports first */
 	uint32_t nfuncs;	/* imported + defined */
 	uint32_t nfunc_imports;
 	int has_code;		/* a code section was seen */
@@ -430,7 +430,8 @@ parse_exports(struct admit *a)
 		if (kind > 0x03)
 			return admit_malformed(a, "bad export kind");
 		if (kind == 0x00 && idx >= a->nfuncs)
-			return admit_malformed(a, "export function out of range");
+			return admit_malformed(a,
+			    "export function out of range");
 		if (kind == 0x02 && idx >= a->nmemories)
 			return admit_malformed(a, "export memory out of range");
 		if (kind == 0x02 && namelen == 6 &&

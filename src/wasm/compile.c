@@ -29,7 +29,7 @@
 
 #define COMPILE_WASM_MAX	((size_t)64 * 1024 * 1024)
 #define COMPILE_HEADER_MAX	((size_t)16 * 1024 * 1024)
-#define COMPILE_KEEP		4096	/* bytes of a tool's output kept */
+#define COMPILE_KEEP		4096	/* bytes kept of a tool's output */
 #define COMPILE_VERSION_LEN	128
 
 static const char *const validate_args[] = {
@@ -130,7 +130,9 @@ tool_run(char *const argv[], struct tool_out *out, struct tool_out *err)
 		    dup2(opipe[1], 1) == -1 || dup2(epipe[1], 2) == -1)
 			_exit(127);
 		execvp(argv[0], argv);
-		dprintf(2, "%s: %s\n", argv[0], strerror(errno));
+		/* Only async-signal-safe calls between fork and exec. */
+		(void)!write(2, argv[0], strlen(argv[0]));
+		(void)!write(2, ": cannot execute\n", 17);
 		_exit(127);
 	}
 	close(opipe[1]);
@@ -500,7 +502,11 @@ wasm_module_compile_flags(const char *wasm_path, const char *so_path,
 		    rc < 0 ? kiln_strerror(rc) : line);
 		goto out_unlink;
 	}
-	if ((rc = compile_fsync(tmp_so)) == 0 && rename(tmp_so, so_path) == -1)
+	/* The linker recreates the file: set a mode workers can read. */
+	if (chmod(tmp_so, 0644) == -1)
+		rc = -errno;
+	else if ((rc = compile_fsync(tmp_so)) == 0 &&
+	    rename(tmp_so, so_path) == -1)
 		rc = -errno;
 	if (rc < 0) {
 		compile_fail(rc, why, whylen, "install %s: %s", so_path,

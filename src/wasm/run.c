@@ -8,10 +8,12 @@
  * from the host executable, so any program that links wasm_dep and runs
  * modules must be linked with `export_dynamic : true` (-rdynamic);
  * otherwise dlopen fails with an undefined symbol and the job is refused
- * as "load:dlopen".
+ * as "load:dlopen".  wasm_job_run also sets SIGPIPE to SIG_IGN in the
+ * worker, so a closed output pipe is an I/O error for the guest.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +166,8 @@ wasm_job_run(const struct wasm_job *job, struct wasm_result *res)
 
 	memset(res, 0, sizeof(*res));
 	wasm_runtime_init();
+	/* A closed output pipe fails the guest's write, not the worker. */
+	signal(SIGPIPE, SIG_IGN);
 	if ((rc = wasm_so_open(job->so_path, &so, res->reason,
 	    sizeof(res->reason))) < 0)
 		return rc;

@@ -31,7 +31,8 @@
 #define WASI_RIGHT_FD_READ		(1ull << 1)
 #define WASI_RIGHT_FD_WRITE		(1ull << 6)
 
-#define WASI_CLOCK_ID_MAX	3	/* realtime, monotonic, process, thread */
+/* Clock ids 0-3: realtime, monotonic, process and thread CPU time. */
+#define WASI_CLOCK_ID_MAX	3
 
 #define FN(f) ((void (*)(void))(f))
 
@@ -330,8 +331,12 @@ WASI_FN(fd_read)(struct wasi_ctx *ctx, uint32_t fd, uint32_t iovs,
 	out = wasi_mem(ctx, nread_ptr, 4);
 
 	for (i = 0; i < iovs_len && !eof && in >= 0; i++) {
-		uint8_t *buf = wasi_mem(ctx, get_u32(iov + i * 8), 0);
+		/*
+		 * Checked again as used: a buffer may overlap the iovec
+		 * array, so the data just read can rewrite later entries.
+		 */
 		uint32_t len = get_u32(iov + i * 8 + 4), got = 0;
+		uint8_t *buf = wasi_mem(ctx, get_u32(iov + i * 8), len);
 
 		while (got < len) {
 			ssize_t n = read(in, buf + got, len - got);
@@ -427,8 +432,8 @@ WASI_FN(fd_write)(struct wasi_ctx *ctx, uint32_t fd, uint32_t iovs,
 		kept = &ctx->log_bytes;
 	}
 	for (i = 0; i < iovs_len; i++) {
-		const uint8_t *buf = wasi_mem(ctx, get_u32(iov + i * 8), 0);
 		uint64_t len = get_u32(iov + i * 8 + 4);
+		const uint8_t *buf = wasi_mem(ctx, get_u32(iov + i * 8), len);
 		uint64_t n = len < max - *kept ? len : max - *kept;
 
 		if (n > 0 && host >= 0 && !err &&

@@ -33,8 +33,8 @@
  * trap but is being ended by the host.
  */
 enum wasm_unwind {
-	WASM_UNWIND_EXIT = 100,	/* proc_exit; the code is in the WASI context */
-	WASM_UNWIND_LIMIT,	/* output/log cap; the reason is in the context */
+	WASM_UNWIND_EXIT = 100,	/* proc_exit; the code is in the context */
+	WASM_UNWIND_LIMIT,	/* output/log cap; the reason is there too */
 	WASM_UNWIND_QUOTA	/* memory or table over the job's quota */
 };
 
@@ -78,12 +78,12 @@ struct Z_wasi_snapshot_preview1_instance_t {
 	uint64_t out_bytes;		/* bytes kept from stdout */
 	uint64_t log_bytes;		/* bytes kept from stderr */
 	uint64_t clock_ticks;		/* clock_time_get calls so far */
-	uint64_t rnd_block;		/* next ChaCha20 block of the stream */
+	uint64_t rnd_block;		/* next ChaCha20 block */
 	uint8_t rnd_buf[64];		/* current keystream block */
-	size_t rnd_used;		/* bytes of rnd_buf already handed out */
-	int closed[3];			/* fd_close was called on 0, 1, 2 */
+	size_t rnd_used;		/* bytes of rnd_buf handed out */
+	int closed[3];			/* fd_close called on 0, 1, 2 */
 	uint32_t exit_code;		/* proc_exit argument */
-	const char *end_reason;		/* "output_limit", "log_limit" or NULL */
+	const char *end_reason;		/* output_limit, log_limit, NULL */
 };
 #define wasi_ctx Z_wasi_snapshot_preview1_instance_t
 

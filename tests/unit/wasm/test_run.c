@@ -59,6 +59,7 @@ static const struct module modules[] = {
 	{ "det", "KILN_TEST_WASM_DIR", 0 },
 	{ "start_write", "KILN_TEST_WASM_DIR", 0 },
 	{ "tiny", "KILN_TEST_WASM_DIR", 0 },
+	{ "read_overlap", "KILN_TEST_WASM_DIR", 0 },
 };
 
 static char tmpdir[] = "/tmp/kiln-wasm-test-XXXXXX";
@@ -332,10 +333,12 @@ test_sha256(void **state)
 {
 	/* printf abc | sha256sum */
 	static const char abc[] =
-	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n";
+	    "ba7816bf8f01cfea414140de5dae2223"
+	    "b00361a396177a9cb410ff61f20015ad\n";
 	/* sha256sum < /dev/null */
 	static const char empty[] =
-	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n";
+	    "e3b0c44298fc1c149afbf4c8996fb924"
+	    "27ae41e4649b934ca495991b7852b855\n";
 	uint8_t digest[crypto_hash_sha256_BYTES];
 	char hex[2 * sizeof(digest) + 2];
 	char *big;
@@ -427,6 +430,17 @@ test_traps(void **state)
 	run_init(&r, "stack");
 	run_job(&r);
 	expect_end(&r, 0, "trap:stack");
+	run_clear(&r);
+
+	/*
+	 * The input rewrites iov[1] to { 65534, 65536 } before it is used;
+	 * 8 more input bytes would land past the end of memory.
+	 */
+	run_init(&r, "read_overlap");
+	r.input = "\0\0\0\0\x10\0\0\0\xfe\xff\0\0\0\0\x01\0abcdefgh";
+	r.input_len = 24;
+	run_job(&r);
+	expect_end(&r, 0, "trap:oob");
 	run_clear(&r);
 }
 
@@ -761,7 +775,8 @@ test_compile_errors(void **state)
 	in = wasm_path(&simd);
 	assert_int_equal(wasm_module_compile(in, so, tmpdir, why, sizeof(why)),
 	    -KILN_EINVAL_MODULE);
-	assert_string_equal(why, "0000032: error: unexpected opcode: 0xfd 0x11");
+	assert_string_equal(why,
+	    "0000032: error: unexpected opcode: 0xfd 0x11");
 	free(in);
 
 	in = wasm_path(&forbidden);

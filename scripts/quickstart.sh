@@ -1,14 +1,14 @@
 #!/bin/sh
 # The README's first command: installs what is missing, builds, starts
 # kilnd on its embedded defaults (127.0.0.1:7878, a state directory in
-# /var/tmp/kiln-demo), registers the sample module, runs a job, prints its
+# ./.kiln-demo), registers the sample module, runs a job, prints its
 # output, and stops kilnd.
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 ./scripts/build.sh >/dev/null
 
-state=/var/tmp/kiln-demo
+state="$PWD/.kiln-demo"
 ./build/src/kilnd/kilnd --state-dir "$state" 2>"$state.log" &
 kilnd=$!
 trap 'kill -TERM $kilnd 2>/dev/null; wait $kilnd 2>/dev/null || true' EXIT

@@ -28,7 +28,7 @@ enum job_state {
 #define JOB_TENANT_LEN	64
 #define JOB_DIGEST_LEN	72	/* "sha256:" + 64 hex + NUL */
 #define JOB_PROFILE_LEN	32
-#define JOB_IDEM_LEN	128
+#define JOB_IDEM_LEN	129	/* 1-128 printable ASCII + NUL (API.md) */
 #define JOB_REASON_LEN	64
 #define JOB_SLOT_LEN	32
 

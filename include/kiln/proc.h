@@ -30,8 +30,9 @@ pid_t proc_spawn(const char *role, char *const argv[], const int *fds,
 
 /*
  * Switches to user (supplementary groups, gid, uid), sets no_new_privs and
- * makes the process non-dumpable.  A no-op returning 0 when not root.
- * 0 or -errno / -KILN_ECONFIG (no such user).
+ * makes the process non-dumpable.  A parent-death signal set before stays
+ * set (-ESRCH if the parent died meanwhile).  A no-op returning 0 when not
+ * root.  0 or -errno / -KILN_ECONFIG (no such user).
  */
 int proc_drop_privileges(const char *user);
 

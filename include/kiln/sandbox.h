@@ -19,6 +19,7 @@ struct worker_result {
 
 struct worker_spec {
 	const char *user;	/* run as this user when root */
+	const char *workdir;	/* entered before the privilege drop */
 	uint32_t cpu_limit_s;	/* RLIMIT_CPU backstop */
 	int result_fd;		/* write end of the result pipe */
 	struct wasm_job job;	/* descriptors inside are the worker's */
@@ -27,7 +28,8 @@ struct worker_spec {
 /*
  * Specialises the calling (freshly forked) process into a worker and runs
  * the job: new session, parent-death signal, rlimits, closed descriptors,
- * empty environment, dropped privileges; writes a struct worker_result to
+ * empty environment, workdir entered (so job.so_path may be relative to it
+ * and no directory above needs to be searchable), dropped privileges; writes a struct worker_result to
  * result_fd and exits.  Never returns.
  */
 void worker_run(struct worker_spec *spec) __attribute__((noreturn));

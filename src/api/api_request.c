@@ -273,15 +273,17 @@ jobs_post(struct req *r, const char *tenant)
 		size_t i, n = strlen(key);
 
 		for (i = 0; i < n; i++)
-			if (key[i] < 0x21 || key[i] > 0x7e)
+			if (key[i] < 0x20 || key[i] > 0x7e)
 				break;
 		if (n == 0 || n >= sizeof(m.idem_key) || i != n)
 			return api_problem(r, 422, PROBLEM_INVALID_REQUEST,
-			    "Idempotency-Key must be 1-127 printable ASCII "
+			    "Idempotency-Key must be 1-128 printable ASCII "
 			    "characters", 0);
 		memcpy(m.idem_key, key, n + 1);
 	}
-	doc = json_loadb((const char *)r->body, r->body_len,
+	/* an empty body has no buffer; jansson rejects NULL as "wrong
+	 * arguments" rather than as the JSON error it is */
+	doc = json_loadb(r->body ? (const char *)r->body : "", r->body_len,
 	    JSON_REJECT_DUPLICATES, &err);
 	if (doc == NULL) {
 		snprintf(detail, sizeof(detail), "line %d, column %d: %s",

@@ -244,7 +244,7 @@ core_job_submit(struct core *c, uint64_t req, const struct msg_submit *s,
 	const struct config_tenant *t = config_tenant_find(c->conf, s->tenant);
 	struct job j, old;
 	uint8_t raw[12], *input = NULL;
-	size_t inlen = 0;
+	size_t inlen = 0, queued;
 	int rc;
 
 	memset(&j, 0, sizeof(j));
@@ -303,16 +303,18 @@ core_job_submit(struct core *c, uint64_t req, const struct msg_submit *s,
 		    j.tenant);
 		goto out;
 	}
-	if (sched_queued(c->sched, j.tenant) >= t->queue_limit) {
+	/* recovery may hold more than a limit that was lowered since */
+	if ((queued = sched_queued(c->sched, j.tenant)) >= t->queue_limit) {
 		core_problem(c, req, 429, PROBLEM_QUEUE_FULL,
-		    "tenant %s has %u jobs queued (limit %u)", j.tenant,
-		    t->queue_limit, t->queue_limit);
+		    "tenant %s has %zu jobs queued (limit %u)", j.tenant,
+		    queued, t->queue_limit);
 		goto out;
 	}
-	if (sched_queued(c->sched, NULL) >= c->conf->global_queue_limit) {
+	if ((queued = sched_queued(c->sched, NULL)) >=
+	    c->conf->global_queue_limit) {
 		core_problem(c, req, 429, PROBLEM_GLOBAL_QUEUE_FULL,
-		    "%u jobs queued on this node (limit %u)",
-		    c->conf->global_queue_limit, c->conf->global_queue_limit);
+		    "%zu jobs queued on this node (limit %u)", queued,
+		    c->conf->global_queue_limit);
 		goto out;
 	}
 	randombytes_buf(raw, sizeof(raw));

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kiln/error.h"
@@ -55,8 +54,7 @@ core_module_put(struct core *c, uint64_t req, const struct msg_tenant *t,
 	struct wasm_module_info info;
 	struct compile_wait *cw;
 	struct msg_compile mc;
-	char digest[JOB_DIGEST_LEN], why[256], path[600];
-	struct stat st;
+	char digest[JOB_DIGEST_LEN], why[256];
 	uint8_t *bytes = NULL;
 	size_t len;
 	int rc, wfd;
@@ -92,12 +90,7 @@ core_module_put(struct core *c, uint64_t req, const struct msg_tenant *t,
 	if ((rc = store_blob_put(c->st, bytes, len, digest)) < 0)
 		log_fatalx("store: blob: %s", kiln_strerror(rc));
 	wasm_cache_key(digest, mc.cache_key);
-	snprintf(path, sizeof(path), "%s/cache/%s.so", c->conf->state_dir,
-	    mc.cache_key);
-	if (stat(path, &st) == 0) {
-		module_answer(c, req, t->tenant, digest, len);
-		goto out;
-	}
+	/* the launcher answers at once when the cache already has it */
 	if (c->launcher_fd < 0) {
 		core_problem(c, req, 503, PROBLEM_UNAVAILABLE,
 		    "the launcher is restarting; try again");

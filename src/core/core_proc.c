@@ -332,6 +332,14 @@ core_proc_main(struct config *conf)
 
 	if (sodium_init() < 0)
 		log_fatalx("sodium_init");
+	/*
+	 * Enter the data directory while still root: the core then uses
+	 * relative paths, so no directory above it needs to be searchable
+	 * by the unprivileged user.
+	 */
+	snprintf(dir, sizeof(dir), "%s/data", conf->state_dir);
+	if (chdir(dir) < 0)
+		log_fatal("%s", dir);
 	if ((rc = proc_drop_privileges(conf->user)) < 0)
 		log_fatalx("cannot drop privileges: %s", kiln_strerror(rc));
 	c->conf = conf;
@@ -339,8 +347,7 @@ core_proc_main(struct config *conf)
 	c->api_fd = PROC_FD_CORE_API;
 	c->launcher_fd = PROC_FD_CORE_LAUNCHER;
 	c->sched = sched_new(conf);
-	snprintf(dir, sizeof(dir), "%s/data", conf->state_dir);
-	if ((rc = store_open(dir, &c->st)) < 0)
+	if ((rc = store_open(".", &c->st)) < 0)
 		log_fatalx("store %s: %s", dir, kiln_strerror(rc));
 	if (store_begin(c->st) < 0)
 		log_fatalx("store: begin");

@@ -12,7 +12,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -71,42 +70,6 @@ mkdir_owned(const char *path, mode_t mode, uid_t uid, gid_t gid)
 }
 
 /*
- * The core and the workers run as the unprivileged user and reach
- * state_dir/data and state_dir/cache by path, so every directory above
- * them must be searchable by that user: check it as that user, now, rather
- * than fail later with a confusing error.
- */
-static void
-state_dir_check_user(const struct config *c, uid_t uid, gid_t gid)
-{
-	char data[512], cache[512];
-	int status, err;
-	pid_t pid;
-
-	snprintf(data, sizeof(data), "%s/data", c->state_dir);
-	snprintf(cache, sizeof(cache), "%s/cache", c->state_dir);
-	if ((pid = fork()) < 0)
-		log_fatal("fork");
-	if (pid == 0) {
-		if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 ||
-		    setresuid(uid, uid, uid) < 0)
-			_exit(255);
-		if (access(data, R_OK | W_OK | X_OK) < 0)
-			_exit(errno);
-		if (access(cache, R_OK | X_OK) < 0)
-			_exit(errno);
-		_exit(0);
-	}
-	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
-		log_fatalx("cannot check the state directory");
-	if ((err = WEXITSTATUS(status)) != 0)
-		log_fatalx("user '%s' cannot use %s: %s (every directory above "
-		    "it must be searchable by that user; choose another "
-		    "--state-dir or user=)", c->user, c->state_dir,
-		    err == 255 ? "cannot switch user" : strerror(err));
-}
-
-/*
  * state_dir/        root 0755
  *   data/           the core's (user): kiln.db, blobs/
  *   cache/          compiled modules, written by the launcher (root)
@@ -144,8 +107,6 @@ state_dir_prepare(const struct config *c)
 	snprintf(path, sizeof(path), "%s/tmp", c->state_dir);
 	if (mkdir_owned(path, 0700, 0, 0) < 0)
 		log_fatal("%s", path);
-	if (geteuid() == 0)
-		state_dir_check_user(c, uid, gid);
 }
 
 /* Binds the API address and records the bound one in state_dir/listen. */

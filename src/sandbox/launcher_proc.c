@@ -240,7 +240,7 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 {
 	struct worker_spec spec;
 	struct lchild *c;
-	char so[600], **argv, **envp;
+	char so[80], cache[512], **argv, **envp;
 	size_t used = 0;
 	int pfd[2], out_fd, log_fd;
 	pid_t pid;
@@ -254,8 +254,8 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 	if (tail_split(tail, tlen, s->argc, argv + 1, &used) < 0 ||
 	    tail_split(tail, tlen, s->envc, envp, &used) < 0 || used != tlen)
 		log_fatalx("core sent a malformed argv/env tail");
-	snprintf(so, sizeof(so), "%s/cache/%s.so", l->conf->state_dir,
-	    s->cache_key);
+	snprintf(so, sizeof(so), "./%s.so", s->cache_key);
+	snprintf(cache, sizeof(cache), "%s/cache", l->conf->state_dir);
 	out_fd = memfd_create("kiln-output", MFD_CLOEXEC);
 	log_fd = memfd_create("kiln-log", MFD_CLOEXEC);
 	if (out_fd < 0 || log_fd < 0 || pipe2(pfd, O_CLOEXEC) < 0) {
@@ -268,6 +268,7 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 	if (pid == 0) {
 		memset(&spec, 0, sizeof(spec));
 		spec.user = l->conf->user;
+		spec.workdir = cache;
 		spec.cpu_limit_s = s->timeout_ms / 1000 + 2;
 		spec.result_fd = pfd[1];
 		spec.job.so_path = so;

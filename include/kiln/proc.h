@@ -29,15 +29,18 @@ pid_t proc_spawn(const char *role, char *const argv[], const int *fds,
     int nfds);
 
 /*
- * Switches to user (supplementary groups, gid, uid), sets no_new_privs and
- * makes the process non-dumpable.  A parent-death signal set before stays
- * set (-ESRCH if the parent died meanwhile).  A no-op returning 0 when not
- * root.  0 or -errno / -KILN_ECONFIG (no such user).
+ * Looks up user; 0 with *uid and *gid, or -KILN_ECONFIG.  Call it before
+ * a chroot hides /etc/passwd.
  */
-int proc_drop_privileges(const char *user);
-
-/* Looks up user; 0 with *uid and *gid, or -KILN_ECONFIG. */
 int proc_user_ids(const char *user, uid_t *uid, gid_t *gid);
+
+/*
+ * Switches to uid/gid (supplementary groups too), sets no_new_privs and
+ * makes the process non-dumpable.  A parent-death signal set before stays
+ * set (-ESRCH if the parent died meanwhile).  When not root it only sets
+ * no_new_privs.  0 or -errno.
+ */
+int proc_drop_privileges(uid_t uid, gid_t gid);
 
 /* The process entry points; each returns the process's exit status. */
 int parent_main(struct config *c, char *const argv[]);

@@ -8,6 +8,7 @@
 #define KILN_SANDBOX_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "kiln/wasm.h"
 
@@ -18,7 +19,8 @@ struct worker_result {
 };
 
 struct worker_spec {
-	const char *user;	/* run as this user when root */
+	uid_t uid;		/* run as this user when root */
+	gid_t gid;
 	const char *workdir;	/* entered before the privilege drop */
 	uint32_t cpu_limit_s;	/* RLIMIT_CPU backstop */
 	int result_fd;		/* write end of the result pipe */

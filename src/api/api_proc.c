@@ -310,11 +310,14 @@ api_proc_main(struct config *conf)
 	struct MHD_Daemon *d;
 	pthread_t reader;
 	sigset_t mask;
+	uid_t uid;
+	gid_t gid;
 	int rc, sig;
 
 	if (sodium_init() < 0)
 		log_fatalx("sodium_init");
-	if ((rc = proc_drop_privileges(conf->user)) < 0)
+	if ((rc = proc_user_ids(conf->user, &uid, &gid)) < 0 ||
+	    (rc = proc_drop_privileges(uid, gid)) < 0)
 		log_fatalx("cannot drop privileges: %s", kiln_strerror(rc));
 	api_conf = conf;
 	sigemptyset(&mask);

@@ -327,20 +327,29 @@ core_proc_main(struct config *conf)
 	struct core *c = &core;
 	struct pollfd pfd[3];
 	char dir[300];
+	uid_t uid;
+	gid_t gid;
 	int64_t now, wake;
 	int rc, timeout;
 
 	if (sodium_init() < 0)
 		log_fatalx("sodium_init");
 	/*
-	 * Enter the data directory while still root: the core then uses
-	 * relative paths, so no directory above it needs to be searchable
-	 * by the unprivileged user.
+	 * Confine the core to its data directory while still root: chroot
+	 * there (OpenBSD style), so the journal and the blobs are all it can
+	 * name, and no directory above needs to be searchable by the
+	 * unprivileged user.  The cache key probes the toolchain once, now,
+	 * while the tools are still visible.
 	 */
+	wasm_cache_key("sha256:", dir);
+	if ((rc = proc_user_ids(conf->user, &uid, &gid)) < 0)
+		log_fatalx("no such user '%s'", conf->user);
 	snprintf(dir, sizeof(dir), "%s/data", conf->state_dir);
 	if (chdir(dir) < 0)
 		log_fatal("%s", dir);
-	if ((rc = proc_drop_privileges(conf->user)) < 0)
+	if (geteuid() == 0 && chroot(".") < 0)
+		log_fatal("chroot %s", dir);
+	if ((rc = proc_drop_privileges(uid, gid)) < 0)
 		log_fatalx("cannot drop privileges: %s", kiln_strerror(rc));
 	c->conf = conf;
 	c->parent_fd = PROC_FD_CORE_PARENT;

@@ -72,21 +72,17 @@ proc_user_ids(const char *user, uid_t *uid, gid_t *gid)
 }
 
 int
-proc_drop_privileges(const char *user)
+proc_drop_privileges(uid_t uid, gid_t gid)
 {
 	pid_t parent = getppid();
-	uid_t uid;
-	gid_t gid;
-	int rc, pdeathsig = 0;
+	int pdeathsig = 0;
 
 	if (geteuid() != 0)
-		return 0;
-	if ((rc = proc_user_ids(user, &uid, &gid)) < 0)
-		return rc;
+		goto nnp;
 	if (prctl(PR_GET_PDEATHSIG, &pdeathsig) < 0)
 		return -errno;
 	if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 ||
-	    setresuid(uid, uid, uid) < 0)
+	    setresuid(uid, uid, uid) < 0 || prctl(PR_SET_DUMPABLE, 0) < 0)
 		return -errno;
 	/*
 	 * Changing credentials cleared the parent-death signal (prctl(2)):
@@ -98,8 +94,8 @@ proc_drop_privileges(const char *user)
 		if (getppid() != parent)
 			return -ESRCH;
 	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-	    prctl(PR_SET_DUMPABLE, 0) < 0)
+nnp:
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
 	return 0;
 }

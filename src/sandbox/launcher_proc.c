@@ -45,6 +45,8 @@ struct lchild {
 
 struct launcher {
 	struct config *conf;
+	uid_t uid;		/* workers run as conf->user */
+	gid_t gid;
 	int core_fd;
 	struct lchild *kids[MAX_CHILDREN];
 	int nkids;
@@ -267,7 +269,8 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 	pid = fork();
 	if (pid == 0) {
 		memset(&spec, 0, sizeof(spec));
-		spec.user = l->conf->user;
+		spec.uid = l->uid;
+		spec.gid = l->gid;
 		spec.workdir = cache;
 		spec.cpu_limit_s = s->timeout_ms / 1000 + 2;
 		spec.result_fd = pfd[1];
@@ -438,6 +441,8 @@ launcher_proc_main(struct config *conf)
 
 	l.conf = conf;
 	l.core_fd = PROC_FD_LAUNCHER_CORE;
+	if (proc_user_ids(conf->user, &l.uid, &l.gid) < 0)
+		log_fatalx("no such user '%s'", conf->user);
 	wasm_runtime_init();
 	for (;;) {
 		now = now_mono_ns();

@@ -76,7 +76,7 @@ worker_run(struct worker_spec *spec)
 	rlimit_set(RLIMIT_NOFILE, 16);
 
 	/* layer 3 (partial): identity */
-	if (chdir(spec->workdir) < 0 || proc_drop_privileges(spec->user) < 0)
+	if (chdir(spec->workdir) < 0 || proc_drop_privileges(spec->uid, spec->gid) < 0)
 		_exit(126);
 
 	memset(&out, 0, sizeof(out));

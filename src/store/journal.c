@@ -528,10 +528,11 @@ store_open(const char *dir, struct store **out)
 	st = xcalloc(1, sizeof(*st));
 	st->blob_dirfd = -1;
 	st->stmt = xcalloc(ST_COUNT, sizeof(*st->stmt));
-	if ((st->dir = realpath(dir, NULL)) == NULL) {
-		rc = -errno;
-		goto out_close;
-	}
+	/*
+	 * Kept as given: the core passes "." after entering the directory,
+	 * so that no directory above it needs to be searchable.
+	 */
+	st->dir = xstrdup(dir);
 	if ((rc = store_blobs_open(st)) < 0)
 		goto out_close;
 

@@ -46,7 +46,8 @@ int fd_write_all(int fd, const void *buf, size_t n);
 int fd_read_all(int fd, void *buf, size_t n);
 /*
  * Reads a whole descriptor from offset 0 into a fresh buffer, refusing more
- * than max bytes (-EFBIG).  *out owned by the caller (free).
+ * than max bytes (-EFBIG).  The buffer grows with what is read, so a large
+ * max costs nothing.  *out owned by the caller (free).
  */
 int fd_slurp(int fd, size_t max, uint8_t **out, size_t *len);
 /* A sealed-size anonymous file holding the given bytes; fd or -errno. */

@@ -33,6 +33,20 @@ static uint64_t next_id = 1;		/* only the MHD thread assigns */
 
 /* ---------------------------------------------------------- core link */
 
+/* Takes r off the waiting list if it is still there. */
+static void
+pending_forget(struct req *r)
+{
+	size_t i;
+
+	pthread_mutex_lock(&pending_lock);
+	for (i = 0; i < npending; i++)
+		if (pending[i] == r)
+			pending[i] = pending[--npending];
+	r->waiting = 0;
+	pthread_mutex_unlock(&pending_lock);
+}
+
 int
 api_core_call(struct req *r, uint32_t type, const void *payload, size_t plen,
     const void *tail, size_t tlen, int fd)
@@ -51,10 +65,7 @@ api_core_call(struct req *r, uint32_t type, const void *payload, size_t plen,
 	pthread_mutex_unlock(&pending_lock);
 	rc = msg_send(core_fd, type, r->id, payload, plen, tail, tlen, fd, -1);
 	if (rc < 0) {
-		pthread_mutex_lock(&pending_lock);
-		npending--;	/* it was the last one added by this thread */
-		r->waiting = 0;
-		pthread_mutex_unlock(&pending_lock);
+		pending_forget(r);
 		MHD_resume_connection(r->conn);
 		log_warnx("send %s: %s", msg_type_name(type),
 		    kiln_strerror(rc));
@@ -192,11 +203,17 @@ answer(struct req *r)
 		return api_problem(r, (int)r->reply.status, r->reply.problem,
 		    detail, r->reply.retry_after);
 	}
+	if (r->rfd >= 0 && r->reply.body_kind != REPLY_METRICS) {
+		/* a blob or a memfd: MHD sends it and closes it */
+		if (fstat(r->rfd, &st) < 0)
+			log_fatal("reply body");
+		resp = MHD_create_response_from_fd((uint64_t)st.st_size,
+		    r->rfd);
+		r->rfd = -1;
+		goto headers;
+	}
 	if (r->rfd >= 0) {
-		/* a blob or a sealed memfd: its size bounds the buffer, which
-		 * fd_slurp allocates whole up front */
-		if (fstat(r->rfd, &st) < 0 ||
-		    fd_slurp(r->rfd, (size_t)st.st_size, &body, &len) < 0)
+		if (fd_slurp(r->rfd, SIZE_MAX / 2, &body, &len) < 0)
 			log_fatal("reading a reply body");
 	} else {
 		body = r->rbody;
@@ -212,6 +229,7 @@ answer(struct req *r)
 	}
 	resp = MHD_create_response_from_buffer(len, body,
 	    MHD_RESPMEM_MUST_FREE);
+headers:
 	if (r->reply.body_kind <= REPLY_METRICS)
 		MHD_add_response_header(resp, "Content-Type",
 		    body_types[r->reply.body_kind]);
@@ -277,15 +295,10 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
 	struct req *r = *con_cls;
-	size_t i;
 
 	if (r == NULL)
 		return;
-	pthread_mutex_lock(&pending_lock);
-	for (i = 0; i < npending; i++)
-		if (pending[i] == r)
-			pending[i] = pending[--npending];
-	pthread_mutex_unlock(&pending_lock);
+	pending_forget(r);
 	if (r->rfd >= 0)
 		close(r->rfd);
 	free(r->body);

@@ -243,7 +243,7 @@ core_job_submit(struct core *c, uint64_t req, const struct msg_submit *s,
 {
 	const struct config_tenant *t = config_tenant_find(c->conf, s->tenant);
 	struct job j, old;
-	uint8_t raw[12], *input = NULL;
+	uint8_t raw[12], digest[crypto_hash_sha256_BYTES], *input = NULL;
 	size_t inlen = 0, queued;
 	int rc;
 
@@ -282,8 +282,10 @@ core_job_submit(struct core *c, uint64_t req, const struct msg_submit *s,
 			    "input too large");
 			goto out;
 		}
-		if ((rc = store_blob_put(c->st, input, inlen, j.input)) < 0)
-			log_fatalx("store: input blob: %s", kiln_strerror(rc));
+		/* the digest now; the blob only once the job is accepted */
+		crypto_hash_sha256(digest, input, inlen);
+		memcpy(j.input, "sha256:", 7);
+		hex_encode(digest, sizeof(digest), j.input + 7);
 	}
 	if (j.idem_key[0] != '\0' && store_job_find_idem(c->st, j.tenant,
 	    j.idem_key, &old) == 0) {
@@ -317,6 +319,9 @@ core_job_submit(struct core *c, uint64_t req, const struct msg_submit *s,
 		    c->conf->global_queue_limit);
 		goto out;
 	}
+	if (input != NULL &&
+	    (rc = store_blob_put(c->st, input, inlen, j.input)) < 0)
+		log_fatalx("store: input blob: %s", kiln_strerror(rc));
 	randombytes_buf(raw, sizeof(raw));
 	memcpy(j.id, "job_", 4);
 	hex_encode(raw, sizeof(raw), j.id + 4);

@@ -68,7 +68,7 @@ main(int argc, char *argv[])
 			fprintf(stderr, "kilnd: %s\n", why);
 			return 1;
 		}
-		printf("%s: ok (%d tenants, %d GPUs, listen %s:%u)\n",
+		printf("%s: ok (tenants: %d, GPUs: %d, listen %s:%u)\n",
 		    check_path, conf.ntenants, conf.ngpus, conf.listen_host,
 		    conf.listen_port);
 		return 0;

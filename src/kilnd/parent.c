@@ -257,9 +257,11 @@ child_exited(struct parent *p, pid_t pid, int status)
 	if (WIFSIGNALED(status))
 		log_warnx("%s (pid %d) died of signal %d", child_roles[k],
 		    (int)pid, WTERMSIG(status));
-	else if (!p->shutting_down || WEXITSTATUS(status) != 0)
+	else if (!p->shutting_down)
 		log_warnx("%s (pid %d) exited with status %d", child_roles[k],
 		    (int)pid, WEXITSTATUS(status));
+	else
+		log_info("%s (pid %d) stopped", child_roles[k], (int)pid);
 	if (p->shutting_down) {
 		if (k == CHILD_CORE)	/* drained: stop the others */
 			for (j = 0; j < CHILD_COUNT; j++)

@@ -156,16 +156,24 @@ fd_slurp(int fd, size_t max, uint8_t **out, size_t *len)
 {
 	struct stat st;
 	uint8_t *buf;
-	size_t n = 0;
+	size_t n = 0, cap;
 	ssize_t r;
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
 		return -EFBIG;
-	buf = xmalloc(max + 1);
+	/* sized by the file; grown (never past max + 1) if it grows */
+	cap = (S_ISREG(st.st_mode) ? (size_t)st.st_size : 65536) + 1;
+	if (cap > max + 1)
+		cap = max + 1;
+	buf = xmalloc(cap);
 	for (;;) {
-		r = pread(fd, buf + n, max + 1 - n, (off_t)n);
+		if (n == cap) {
+			cap = cap > (max + 1) / 2 ? max + 1 : cap * 2;
+			buf = xrealloc(buf, cap);
+		}
+		r = pread(fd, buf + n, cap - n, (off_t)n);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;

@@ -66,6 +66,21 @@ def b64(data):
     return base64.b64encode(data).decode()
 
 
+_matmul = {}
+
+
+def native_matmul(n):
+    """What sdk/examples/matmul.c prints for N=n, built natively by cc."""
+    if n not in _matmul:
+        with tempfile.TemporaryDirectory() as d:
+            exe = os.path.join(d, 'matmul')
+            subprocess.run(['cc', '-O2', '-o', exe, os.path.join(
+                SOURCE_DIR, 'sdk', 'examples', 'matmul.c')], check=True)
+            _matmul[n] = subprocess.run([exe, str(n)], check=True,
+                                        capture_output=True).stdout
+    return _matmul[n]
+
+
 def require_root(why):
     if os.geteuid() != 0:
         raise Skip('needs root: ' + why)
@@ -271,6 +286,7 @@ class Kilnd:
         eq(rc, 0, 'kilnd exit status after SIGTERM')
         wait_for(lambda: not any(alive(p) for p in tree), 10,
                  'every kilnd process to be gone after the parent exited')
+        wait_for(lambda: not self.ours(), 10, 'no worker left behind')
         self.proc = None
 
     def kill_all(self):
@@ -286,6 +302,7 @@ class Kilnd:
         self.proc.wait(10)
         wait_for(lambda: not any(alive(p) for p in tree), 10,
                  'every kilnd process to die')
+        wait_for(lambda: not self.ours(), 10, 'no worker left behind')
         self.proc = None
 
     def cleanup(self):
@@ -295,7 +312,9 @@ class Kilnd:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        for p in self.known:
+        # workers are forked from the launcher without exec: they carry
+        # its command line, which names our directory
+        for p in self.known | set(self.ours()):
             try:
                 if alive(p) and cmdline(p)[:1] == [KILND]:
                     os.kill(p, signal.SIGKILL)
@@ -311,6 +330,15 @@ class Kilnd:
             print('kept', self.root)
         else:
             shutil.rmtree(self.root, ignore_errors=True)
+
+    def ours(self):
+        """Every live process whose command line names our directory."""
+        out = []
+        for d in os.listdir('/proc'):
+            if d.isdigit() and any(self.root in a for a in
+                                   cmdline(int(d))):
+                out.append(int(d))
+        return out
 
     def dump_log(self, lines=60):
         try:
@@ -503,15 +531,18 @@ class Kilnd:
             return sqlite3.connect(path)
         return sqlite3.connect('file:%s?mode=ro' % path, uri=True)
 
-    def events(self, jid):
-        """[(state, reason), ...] of the job, oldest first."""
+    def query(self, sql, params=()):
+        """Rows of one SELECT on the journal, as tuples."""
         c = self.db()
         try:
-            return [tuple(r) for r in c.execute(
-                'SELECT state, reason FROM job_events WHERE job_id = ? '
-                'ORDER BY seq', (jid,))]
+            return [tuple(r) for r in c.execute(sql, params)]
         finally:
             c.close()
+
+    def events(self, jid):
+        """[(state, reason), ...] of the job, oldest first."""
+        return self.query('SELECT state, reason FROM job_events WHERE '
+                          'job_id = ? ORDER BY seq', (jid,))
 
 
 # --------------------------------------------------------------- checks

@@ -1,15 +1,14 @@
 #!/usr/bin/env python3
 """
-End to end through the kiln CLI and through raw HTTP on one kilnd without a
-config file (tenant "demo"): the example guests give exact outputs, a trap
-and a non-zero exit fail with exact reasons.
+End to end through the kiln CLI and through raw HTTP on a kilnd without a
+config file (tenant "demo"): the example guests give exact outputs (sha256
+of a known input, matmul against its native build), a trap and a non-zero
+exit fail with exact reasons; every test guest ends exactly as its .wat
+says; a page of jobs larger than one internal message arrives whole.
 """
 import hashlib
 import json
-import os
 import re
-import subprocess
-import tempfile
 
 import kilnlib as K
 from kilnlib import eq
@@ -57,7 +56,8 @@ def test_cli():
         r = k.kiln('submit', hello, '--arg', 'x', '--wait')
         eq(r.returncode, 0, 'submit --wait exit (stderr %r)' % r.stderr)
         eq(r.stdout, HELLO_X, 'submit --wait stdout')
-        m = re.fullmatch(('(%s) SUCCEEDED\n' % ID).encode(), r.stderr)
+        m = re.fullmatch(('(%s) SUCCEEDED exit_code=0\n' % ID).encode(),
+                         r.stderr)
         assert m, 'state line on stderr: %r' % r.stderr
         jid = m.group(1).decode()
 
@@ -81,8 +81,8 @@ def test_cli():
         r = k.kiln('log', jid)
         eq((r.returncode, r.stdout), (0, b''), 'log')
         r = k.kiln('wait', jid)
-        eq((r.returncode, r.stdout), (0, ('%s SUCCEEDED\n' % jid).encode()),
-           'wait')
+        eq((r.returncode, r.stdout),
+           (0, ('%s SUCCEEDED exit_code=0\n' % jid).encode()), 'wait')
 
         # a guest that writes to stderr and exits 2, by digest this time
         matmul = k.register('matmul')
@@ -105,7 +105,7 @@ def test_cli():
         final = json.loads(r.stdout)
         eq(r.stdout, k.request('GET', '/v1/jobs/' + final['id'])[2] +
            b'\n', 'submit --json --wait prints the job object')
-        K.check_job(final, state='SUCCEEDED', exit_code=0, output_bytes=24)
+        K.check_job(final, state='SUCCEEDED', exit_code=0, output_bytes=25)
 
         jobs = k.list_all()
         eq([j['id'] for j in jobs], [jid, jid2, final['id']],
@@ -131,15 +131,6 @@ def test_cli():
                       'SUCCEEDED (urn:kiln:problem:job_terminal)\n' %
                       jid).encode(), 'cancel error text')
         k.stop()
-
-
-def native_matmul(n):
-    with tempfile.TemporaryDirectory() as d:
-        exe = os.path.join(d, 'matmul')
-        subprocess.run(['cc', '-O2', '-o', exe, os.path.join(
-            K.SOURCE_DIR, 'sdk', 'examples', 'matmul.c')], check=True)
-        return subprocess.run([exe, str(n)], check=True,
-                              capture_output=True).stdout
 
 
 def test_http():
@@ -186,7 +177,7 @@ def test_http():
         for n in (64, 100):
             job = k.wait_terminal(k.submit_ok(mm, args=[str(n)])['id'])
             K.check_job(job, state='SUCCEEDED', exit_code=0)
-            eq(k.output(job['id']), native_matmul(n), 'matmul %d' % n)
+            eq(k.output(job['id']), K.native_matmul(n), 'matmul %d' % n)
 
         # guest failures: exact state, reason and exit code
         trap = k.register('trap')
@@ -206,6 +197,56 @@ def test_http():
                   'job_not_finished')
         eq(k.request('POST', '/v1/jobs/%s/cancel' % job['id'])[0], 200,
            'cancel the loop')
+        k.stop()
+
+
+def test_guest_outcomes():
+    """Each test guest ends exactly as its .wat says, with small output
+    and log caps: what was written up to a cap is kept, byte for byte."""
+    conf = {'max_output_bytes': 4096, 'max_log_bytes': 2000}
+    cases = [
+        # module, state, reason, exit_code, output, log
+        ('flood', 'FAILED', 'output_limit', None, b'x' * 4096, b''),
+        ('logflood', 'FAILED', 'log_limit', None, b'', b'y' * 2000),
+        ('oob', 'FAILED', 'trap:oob', None, b'', b''),
+        ('wasi_oob', 'FAILED', 'trap:oob', None, b'', b''),
+        ('stack', 'FAILED', 'trap:stack', None, b'', b''),
+        ('grow', 'SUCCEEDED', '', 0, (64).to_bytes(4, 'little'), b''),
+        ('start_write', 'SUCCEEDED', '', 0, b'start\nrun\n', b''),
+        ('env', 'SUCCEEDED', '', 0, b'A=1\0B=two\0', b''),
+    ]
+    with K.Kilnd(tenants={'t0': {'max_pages': 64}}, gpus=4,
+                 kilnd=conf) as k:
+        k.start()
+        jobs = [(c, k.submit_ok(k.register(c[0]), timeout_ms=20000,
+                                env={'A': '1', 'B': 'two'})['id'])
+                for c in cases]
+        for (name, state, reason, code, out, log), jid in jobs:
+            j = k.wait_terminal(jid)
+            K.check_job(j, state=state, reason=reason, exit_code=code,
+                        output_bytes=len(out), log_bytes=len(log),
+                        attempts=0)
+            eq(k.output(jid), out, name + ' output')
+            eq(k.output(jid, log=True), log, name + ' log')
+        k.stop()
+
+
+def test_big_page():
+    """A page of jobs bigger than one internal message (64 KiB) arrives
+    whole: the core hands such replies over in a memfd."""
+    with K.Kilnd(tenants={'t0': {}}, gpus=4) as k:
+        k.start()
+        tiny = k.register('tiny')
+        ids = [k.submit_ok(tiny, args=['x' * 64])['id'] for _ in range(250)]
+        for jid in ids:
+            k.wait_terminal(jid)
+        st, h, body = k.request('GET', '/v1/jobs?limit=500')
+        eq(st, 200, 'list status')
+        assert len(body) > 65536, len(body)
+        page = json.loads(body)
+        eq([j['id'] for j in page['jobs']], ids, 'one page of 250 jobs')
+        eq(page['next_page_token'], None, 'no next page')
+        eq({j['state'] for j in page['jobs']}, {'SUCCEEDED'}, 'states')
         k.stop()
 
 

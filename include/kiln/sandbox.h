@@ -12,6 +12,9 @@
 
 #include "kiln/wasm.h"
 
+/* First byte on a worker's result pipe: its sandbox is in place. */
+#define WORKER_STARTED 0x52
+
 /* Written by a worker to its result pipe just before it exits. */
 struct worker_result {
 	int32_t rc;		/* wasm_job_run's return value */
@@ -31,7 +34,8 @@ struct worker_spec {
  * Specialises the calling (freshly forked) process into a worker and runs
  * the job: new session, parent-death signal, rlimits, closed descriptors,
  * empty environment, workdir entered (so job.so_path may be relative to it
- * and no directory above needs to be searchable), dropped privileges; writes a struct worker_result to
+ * and no directory above needs to be searchable), dropped privileges;
+ * writes WORKER_STARTED to result_fd before it runs guest code; writes a struct worker_result to
  * result_fd and exits.  Never returns.
  */
 void worker_run(struct worker_spec *spec) __attribute__((noreturn));

@@ -61,6 +61,18 @@ int api_route(struct req *r, const char *method, const char *url,
 /* The body cap for a route. */
 size_t api_body_max(enum route route);
 
+/*
+ * job_spec.c: checks a POST /v1/jobs body.  Returns 0 with m's module,
+ * profile and timeout_ms filled, *spec the canonical {"args","env"} JSON
+ * (caller frees) and *input, *inlen the decoded input (NULL when none;
+ * caller frees).  Otherwise returns the HTTP status (400 or 422) with *pb
+ * and a one-line detail, and allocates nothing.
+ */
+int api_job_spec_parse(const uint8_t *body, size_t len,
+    const struct config *conf, struct msg_submit *m, char **spec,
+    uint8_t **input, size_t *inlen, enum problem *pb, char *detail,
+    size_t dlen);
+
 /* problem.c: RFC 9457 answers. */
 enum MHD_Result api_problem(struct req *r, int status, enum problem pb,
     const char *detail, uint32_t retry_after);

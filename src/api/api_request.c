@@ -16,10 +16,6 @@
 #include "kiln/util.h"
 #include "api_int.h"
 
-#define MAX_ARGS	256
-#define MAX_ENV		256
-#define MAX_STRING	4096
-
 static int
 job_id_valid(const char *s, size_t n)
 {
@@ -135,133 +131,16 @@ content_type_is(struct MHD_Connection *conn, const char *a, const char *b)
 	    (b != NULL && strlen(b) == n && strncasecmp(ct, b, n) == 0);
 }
 
-static int
-digest_valid(const char *s)
-{
-	size_t i;
-
-	if (strlen(s) != 71 || strncmp(s, "sha256:", 7) != 0)
-		return 0;
-	for (i = 7; i < 71; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
-		    s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
-/*
- * Checks the job spec; on success fills m, *spec (canonical args/env JSON,
- * caller frees) and *input_fd (-1 when no input).  On failure answers.
- */
-static enum MHD_Result
-job_spec_parse(struct req *r, json_t *doc, struct msg_submit *m,
-    char **spec, int *input_fd, int *answered)
-{
-	json_t *v, *args, *env, *canon;
-	const char *key, *s;
-	char detail[256];
-	uint8_t *bin = NULL;
-	size_t i, binlen;
-
-	*answered = 1;
-	*spec = NULL;
-	*input_fd = -1;
-#define BAD(...) do {							\
-		snprintf(detail, sizeof(detail), __VA_ARGS__);		\
-		free(bin);						\
-		return api_problem(r, 422, PROBLEM_INVALID_REQUEST,	\
-		    detail, 0);						\
-	} while (0)
-	if (!json_is_object(doc))
-		BAD("the job spec must be a JSON object");
-	json_object_foreach(doc, key, v) {
-		if (strcmp(key, "module") && strcmp(key, "input") &&
-		    strcmp(key, "profile") && strcmp(key, "timeout_ms") &&
-		    strcmp(key, "args") && strcmp(key, "env"))
-			BAD("unknown field '%.64s'", key);
-	}
-	v = json_object_get(doc, "module");
-	if (!json_is_string(v) || !digest_valid(json_string_value(v)))
-		BAD("'module' must be \"sha256:<64 lower-case hex>\"");
-	snprintf(m->module, sizeof(m->module), "%s", json_string_value(v));
-	v = json_object_get(doc, "profile");
-	if (v != NULL && (!json_is_string(v) ||
-	    strcmp(json_string_value(v), "gpu") != 0))
-		BAD("'profile' must be \"gpu\" (the whole-GPU slot)");
-	snprintf(m->profile, sizeof(m->profile), "gpu");
-	v = json_object_get(doc, "timeout_ms");
-	m->timeout_ms = api_conf->default_timeout_ms;
-	if (v != NULL) {
-		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-		    json_integer_value(v) > api_conf->max_timeout_ms)
-			BAD("'timeout_ms' must be an integer in 1..%u",
-			    api_conf->max_timeout_ms);
-		m->timeout_ms = (uint32_t)json_integer_value(v);
-	}
-	args = json_object_get(doc, "args");
-	if (args != NULL && (!json_is_array(args) ||
-	    json_array_size(args) > MAX_ARGS))
-		BAD("'args' must be an array of at most %d strings", MAX_ARGS);
-	json_array_foreach(args, i, v)
-		if (!json_is_string(v) || json_string_length(v) > MAX_STRING)
-			BAD("'args' must hold strings of at most %d bytes",
-			    MAX_STRING);
-	env = json_object_get(doc, "env");
-	if (env != NULL && (!json_is_object(env) ||
-	    json_object_size(env) > MAX_ENV))
-		BAD("'env' must be an object of at most %d strings", MAX_ENV);
-	json_object_foreach(env, key, v)
-		if (!json_is_string(v) || key[0] == '\0' ||
-		    strchr(key, '=') != NULL || strlen(key) > 256 ||
-		    json_string_length(v) > MAX_STRING)
-			BAD("'env' must map names (no '=') to strings");
-	v = json_object_get(doc, "input");
-	if (v != NULL) {
-		if (!json_is_string(v))
-			BAD("'input' must be a base64 string");
-		s = json_string_value(v);
-		bin = xmalloc(json_string_length(v) / 4 * 3 + 3);
-		if (sodium_base642bin(bin, json_string_length(v) / 4 * 3 + 3,
-		    s, json_string_length(v), NULL, &binlen, NULL,
-		    sodium_base64_VARIANT_ORIGINAL) != 0)
-			BAD("'input' is not valid base64");
-		if ((*input_fd = memfd_from_bytes("kiln-input", bin,
-		    binlen)) < 0)
-			log_fatalx("memfd for input");
-		free(bin);
-		bin = NULL;
-	}
-#undef BAD
-	canon = json_pack("{s:o, s:o}",
-	    "args", args ? json_incref(args) : json_array(),
-	    "env", env ? json_incref(env) : json_object());
-	*spec = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(canon);
-	if (*spec == NULL)
-		log_fatalx("json_dumps spec");
-	if (strlen(*spec) + sizeof(*m) + sizeof(struct msg_hdr) > MSG_MAX) {
-		free(*spec);
-		*spec = NULL;
-		if (*input_fd >= 0)
-			close(*input_fd);
-		*input_fd = -1;
-		return api_problem(r, 422, PROBLEM_INVALID_REQUEST,
-		    "'args' and 'env' together are too large", 0);
-	}
-	*answered = 0;
-	return MHD_YES;
-}
-
 static enum MHD_Result
 jobs_post(struct req *r, const char *tenant)
 {
 	struct msg_submit m;
-	json_error_t err;
+	enum problem pb;
 	const char *key;
 	char detail[256], *spec;
-	enum MHD_Result ret;
-	json_t *doc;
-	int fd, answered, rc;
+	uint8_t *input;
+	size_t inlen;
+	int fd, rc, status;
 
 	memset(&m, 0, sizeof(m));
 	if (!content_type_is(r->conn, "application/json", NULL))
@@ -281,19 +160,15 @@ jobs_post(struct req *r, const char *tenant)
 			    "characters", 0);
 		memcpy(m.idem_key, key, n + 1);
 	}
-	/* an empty body has no buffer; jansson rejects NULL as "wrong
-	 * arguments" rather than as the JSON error it is */
-	doc = json_loadb(r->body ? (const char *)r->body : "", r->body_len,
-	    JSON_REJECT_DUPLICATES, &err);
-	if (doc == NULL) {
-		snprintf(detail, sizeof(detail), "line %d, column %d: %s",
-		    err.line, err.column, err.text);
-		return api_problem(r, 400, PROBLEM_MALFORMED_JSON, detail, 0);
-	}
-	ret = job_spec_parse(r, doc, &m, &spec, &fd, &answered);
-	json_decref(doc);
-	if (answered)
-		return ret;
+	status = api_job_spec_parse(r->body, r->body_len, api_conf, &m, &spec,
+	    &input, &inlen, &pb, detail, sizeof(detail));
+	if (status != 0)
+		return api_problem(r, status, pb, detail, 0);
+	fd = -1;
+	if (input != NULL &&
+	    (fd = memfd_from_bytes("kiln-input", input, inlen)) < 0)
+		log_fatalx("memfd for input");
+	free(input);
 	snprintf(m.tenant, sizeof(m.tenant), "%s", tenant);
 	m.has_input = fd >= 0;
 	rc = api_core_call(r, IMSG_CORE_JOB_SUBMIT, &m, sizeof(m), spec,

@@ -41,6 +41,7 @@ struct lchild {
 	int64_t started_ns;
 	int64_t deadline_ns;	/* 0: none */
 	int timed_out, killed;
+	int running;		/* worker: reported its sandbox in place */
 };
 
 struct launcher {
@@ -309,13 +310,6 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 	c->started_ns = now_mono_ns();
 	c->deadline_ns = c->started_ns + (int64_t)s->timeout_ms * 1000000;
 	child_add(l, c);
-	{
-		struct msg_job_ref r;
-
-		memset(&r, 0, sizeof(r));
-		snprintf(r.id, sizeof(r.id), "%s", s->id);
-		send_or_die(l, IMSG_CORE_JOB_RUNNING, &r, sizeof(r), -1, -1);
-	}
 out:
 	if (out_fd >= 0)
 		close(out_fd);
@@ -349,6 +343,29 @@ signal_reason(int sig, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * A worker writes one byte to its result pipe once its sandbox is in
+ * place and just before it runs guest code: only then is the job RUNNING.
+ * Returns whether it has.
+ */
+static int
+worker_started(struct launcher *l, struct lchild *c)
+{
+	struct msg_job_ref r;
+	uint8_t marker;
+
+	if (c->running)
+		return 1;
+	if (read(c->result_fd, &marker, 1) != 1 ||
+	    marker != WORKER_STARTED)
+		return 0;
+	c->running = 1;
+	memset(&r, 0, sizeof(r));
+	memcpy(r.id, c->key, sizeof(r.id) - 1);	/* a worker's key is a job id */
+	send_or_die(l, IMSG_CORE_JOB_RUNNING, &r, sizeof(r), -1, -1);
+	return 1;
+}
+
 /* A child exited: reap it and report to the core. */
 static void
 child_reap(struct launcher *l, int i)
@@ -373,6 +390,18 @@ child_reap(struct launcher *l, int i)
 			    "compiler crashed");
 		else
 			compiled_reply(l, c->key, cr.rc, cr.why);
+		child_free(l, i);
+		return;
+	}
+	if (!worker_started(l, c)) {
+		/* it died, or was killed, before running any guest code */
+		if (c->killed)
+			done_send(l, c->key, DONE_KILLED, -1, SIGKILL,
+			    "cancelled", run_ns, -1, -1);
+		else
+			done_send(l, c->key, DONE_START_FAILED, -1, 0,
+			    c->timed_out ? "start_timeout" : "worker_failed",
+			    run_ns, -1, -1);
 		child_free(l, i);
 		return;
 	}
@@ -435,7 +464,7 @@ launcher_proc_main(struct config *conf)
 {
 	static struct launcher l;
 	static struct msg m;
-	struct pollfd pfds[MAX_CHILDREN + 1];
+	struct pollfd pfds[2 * MAX_CHILDREN + 1];
 	int64_t now, next;
 	int i, n, rc, timeout;
 
@@ -459,21 +488,32 @@ launcher_proc_main(struct config *conf)
 				next = c->deadline_ns - now;
 		}
 		timeout = next < 0 ? -1 : (int)(next / 1000000) + 1;
+		/* per child: its pidfd, and a worker's result pipe until
+		 * it reports that it started */
 		pfds[0].fd = l.core_fd;
 		pfds[0].events = POLLIN;
 		for (i = 0; i < l.nkids; i++) {
-			pfds[i + 1].fd = l.kids[i]->pidfd;
-			pfds[i + 1].events = POLLIN;
+			struct lchild *c = l.kids[i];
+
+			pfds[2 * i + 1].fd = c->pidfd;
+			pfds[2 * i + 1].events = POLLIN;
+			pfds[2 * i + 2].fd = c->kind == KIND_WORKER &&
+			    !c->running ? c->result_fd : -1;
+			pfds[2 * i + 2].events = POLLIN;
 		}
 		n = l.nkids;
-		if (poll(pfds, (nfds_t)n + 1, timeout) < 0) {
+		if (poll(pfds, 2 * (nfds_t)n + 1, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_fatal("poll");
 		}
-		for (i = n; i >= 1; i--)
-			if (pfds[i].revents)
-				child_reap(&l, i - 1);
+		/* downwards: child_reap() moves the last child into i */
+		for (i = n - 1; i >= 0; i--) {
+			if (pfds[2 * i + 2].revents & POLLIN)
+				worker_started(&l, l.kids[i]);
+			if (pfds[2 * i + 1].revents)
+				child_reap(&l, i);
+		}
 		if (pfds[0].revents) {
 			while ((rc = msg_recv(l.core_fd, &m)) > 0) {
 				core_dispatch(&l, &m);

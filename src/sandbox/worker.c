@@ -44,6 +44,7 @@ void
 worker_run(struct worker_spec *spec)
 {
 	struct worker_result out;
+	uint8_t started;
 	struct wasm_job *job = &spec->job;
 	sigset_t none;
 	int tmp[4], i;
@@ -79,6 +80,9 @@ worker_run(struct worker_spec *spec)
 	if (chdir(spec->workdir) < 0 || proc_drop_privileges(spec->uid, spec->gid) < 0)
 		_exit(126);
 
+	started = WORKER_STARTED;
+	if (fd_write_all(spec->result_fd, &started, 1) < 0)
+		_exit(126);
 	memset(&out, 0, sizeof(out));
 	out.rc = wasm_job_run(job, &out.res);
 	(void)!fd_write_all(spec->result_fd, &out, sizeof(out));

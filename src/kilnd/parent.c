@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -107,6 +108,32 @@ state_dir_prepare(const struct config *c)
 	snprintf(path, sizeof(path), "%s/tmp", c->state_dir);
 	if (mkdir_owned(path, 0700, 0, 0) < 0)
 		log_fatal("%s", path);
+}
+
+/*
+ * One kilnd per state directory: two would journal into the same database
+ * and run the same jobs.  The lock lives as long as the parent.
+ */
+static void
+state_dir_lock(const struct config *c)
+{
+	char path[512], pid[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/kilnd.pid", c->state_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		log_fatal("%s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			log_fatalx("another kilnd is running on %s",
+			    c->state_dir);
+		log_fatal("lock %s", path);
+	}
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || fd_write_all(fd, pid, strlen(pid)) < 0)
+		log_fatal("%s", path);
+	/* fd stays open (and locked) until the parent exits */
 }
 
 /* Binds the API address and records the bound one in state_dir/listen. */
@@ -361,6 +388,7 @@ parent_main(struct config *c, char *const argv[])
 		p.kids[k].pending_fd = -1;
 	umask(022);
 	state_dir_prepare(c);
+	state_dir_lock(c);
 	p.listen_fd = listen_open(c);
 
 	sigemptyset(&mask);

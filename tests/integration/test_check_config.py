@@ -90,5 +90,21 @@ def test_check_config():
             missing), 'missing file')
 
 
+def test_one_kilnd_per_state_dir():
+    """A second kilnd on a state directory in use refuses to start (it
+    would journal into the same database) and leaves the first serving."""
+    with K.Kilnd() as k:
+        k.start()
+        r = subprocess.run([K.KILND, '--state-dir', k.state, '--listen',
+                            '127.0.0.1:0'], capture_output=True, timeout=30)
+        eq(r.returncode, 1, 'second kilnd exit status')
+        eq(r.stderr.decode().split('] ', 1)[1],
+           'fatal: another kilnd is running on %s\n' % k.state, 'message')
+        with open(os.path.join(k.state, 'kilnd.pid')) as f:
+            eq(f.read(), '%d\n' % k.proc.pid, 'pid file')
+        eq(k.request('GET', '/readyz')[0], 200, 'first kilnd still ready')
+        k.stop()
+
+
 if __name__ == '__main__':
     K.main(globals())

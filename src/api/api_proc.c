@@ -1,20 +1,20 @@
 /*
  * The api process (unprivileged): libmicrohttpd on the listening socket the
- * parent opened, one epoll thread, connections suspended while the core
- * answers.  A reader thread receives the core's replies, matches them to
- * their request by id and resumes the connection; the MHD thread then
- * turns the reply into an HTTP response.  The api holds no state of its own
- * besides request counters; if the core goes away it exits and the parent
- * starts a new one.
+ * parent opened, driven from one thread and one poll loop together with
+ * the core's socket.  A request that needs the core suspends its
+ * connection; the core's reply, matched by request id, resumes it and the
+ * next MHD_run() turns the reply into the HTTP response.  The api holds no
+ * state of its own besides request counters; if the core goes away it
+ * exits and the parent starts a new one.
  */
 #include <errno.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,10 +26,9 @@
 const struct config *api_conf;
 
 static int core_fd = PROC_FD_API_CORE;
-static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct req **pending;		/* requests waiting for the core */
 static size_t npending, cappending;
-static uint64_t next_id = 1;		/* only the MHD thread assigns */
+static uint64_t next_id = 1;
 
 /* ---------------------------------------------------------- core link */
 
@@ -39,12 +38,10 @@ pending_forget(struct req *r)
 {
 	size_t i;
 
-	pthread_mutex_lock(&pending_lock);
 	for (i = 0; i < npending; i++)
 		if (pending[i] == r)
 			pending[i] = pending[--npending];
 	r->waiting = 0;
-	pthread_mutex_unlock(&pending_lock);
 }
 
 int
@@ -54,7 +51,6 @@ api_core_call(struct req *r, uint32_t type, const void *payload, size_t plen,
 	int rc;
 
 	r->id = next_id++;
-	pthread_mutex_lock(&pending_lock);
 	if (npending == cappending) {
 		cappending = cappending ? cappending * 2 : 256;
 		pending = xrealloc(pending, cappending * sizeof(*pending));
@@ -62,7 +58,6 @@ api_core_call(struct req *r, uint32_t type, const void *payload, size_t plen,
 	pending[npending++] = r;
 	r->waiting = 1;
 	MHD_suspend_connection(r->conn);
-	pthread_mutex_unlock(&pending_lock);
 	rc = msg_send(core_fd, type, r->id, payload, plen, tail, tlen, fd, -1);
 	if (rc < 0) {
 		pending_forget(r);
@@ -73,58 +68,47 @@ api_core_call(struct req *r, uint32_t type, const void *payload, size_t plen,
 	return rc;
 }
 
-/* Reader thread: core replies -> waiting requests. */
-static void *
-core_reader(void *arg)
+/* Core replies -> the requests waiting for them. */
+static void
+core_replies(void)
 {
 	static struct msg m;
 	const struct msg_reply *rep;
 	const uint8_t *tail;
-	struct pollfd pfd;
 	struct req *r;
 	size_t tlen, i;
 	int rc;
 
-	for (;;) {
-		pfd.fd = core_fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
-			log_fatal("poll");
-		while ((rc = msg_recv(core_fd, &m)) > 0) {
-			if (m.hdr.type != IMSG_API_REPLY ||
-			    (rep = msg_get(&m, &tail, &tlen)) == NULL ||
-			    m.nfds > 1)
-				log_fatalx("malformed %s from core",
-				    msg_type_name(m.hdr.type));
-			pthread_mutex_lock(&pending_lock);
-			r = NULL;
-			for (i = 0; i < npending; i++) {
-				if (pending[i]->id == m.hdr.id) {
-					r = pending[i];
-					pending[i] = pending[--npending];
-					break;
-				}
+	while ((rc = msg_recv(core_fd, &m)) > 0) {
+		if (m.hdr.type != IMSG_API_REPLY ||
+		    (rep = msg_get(&m, &tail, &tlen)) == NULL || m.nfds > 1)
+			log_fatalx("malformed %s from core",
+			    msg_type_name(m.hdr.type));
+		r = NULL;
+		for (i = 0; i < npending; i++) {
+			if (pending[i]->id == m.hdr.id) {
+				r = pending[i];
+				pending[i] = pending[--npending];
+				break;
 			}
-			if (r != NULL) {
-				r->reply = *rep;
-				r->rbody = xmalloc(tlen ? tlen : 1);
-				memcpy(r->rbody, tail, tlen);
-				r->rlen = tlen;
-				r->rfd = m.nfds ? m.fds[0] : -1;
-				m.nfds = 0;
-				r->answered = 1;
-				r->waiting = 0;
-				MHD_resume_connection(r->conn);
-			}
-			pthread_mutex_unlock(&pending_lock);
-			msg_clear(&m);
 		}
-		if (rc < 0) {
-			log_warnx("core went away: %s", kiln_strerror(rc));
-			_exit(1);
+		if (r != NULL) {
+			r->reply = *rep;
+			r->rbody = xmalloc(tlen ? tlen : 1);
+			memcpy(r->rbody, tail, tlen);
+			r->rlen = tlen;
+			r->rfd = m.nfds ? m.fds[0] : -1;
+			m.nfds = 0;
+			r->answered = 1;
+			r->waiting = 0;
+			MHD_resume_connection(r->conn);
 		}
+		msg_clear(&m);
 	}
-	return arg;
+	if (rc < 0) {
+		log_warnx("core went away: %s", kiln_strerror(rc));
+		_exit(1);
+	}
 }
 
 /* ------------------------------------------------------------ metrics */
@@ -320,12 +304,14 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 int
 api_proc_main(struct config *conf)
 {
+	const union MHD_DaemonInfo *info;
 	struct MHD_Daemon *d;
-	pthread_t reader;
+	struct pollfd pfd[3];
+	MHD_UNSIGNED_LONG_LONG mhd_ms;
 	sigset_t mask;
 	uid_t uid;
 	gid_t gid;
-	int rc, sig;
+	int rc, sfd, timeout;
 
 	if (sodium_init() < 0)
 		log_fatalx("sodium_init");
@@ -336,12 +322,11 @@ api_proc_main(struct config *conf)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &mask, NULL);
-	if (pthread_create(&reader, NULL, core_reader, NULL) != 0)
-		log_fatalx("pthread_create");
-	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD |
-	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-	    on_request, NULL,
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	if ((sfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
+		log_fatal("signalfd");
+	d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+	    MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, PROC_FD_API_LISTEN,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf->http_connection_limit,
@@ -349,10 +334,26 @@ api_proc_main(struct config *conf)
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 	    MHD_OPTION_END);
-	if (d == NULL)
+	if (d == NULL ||
+	    (info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD)) == NULL)
 		log_fatalx("cannot start the HTTP server");
 	log_info("serving HTTP");
-	sigwait(&mask, &sig);
+	pfd[0].fd = info->epoll_fd;
+	pfd[1].fd = core_fd;
+	pfd[2].fd = sfd;
+	pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
+	for (;;) {
+		timeout = -1;
+		if (MHD_get_timeout(d, &mhd_ms) == MHD_YES)
+			timeout = mhd_ms > 60000 ? 60000 : (int)mhd_ms;
+		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
+			log_fatal("poll");
+		if (pfd[2].revents)
+			break;
+		if (pfd[1].revents)
+			core_replies();
+		MHD_run(d);
+	}
 	MHD_stop_daemon(d);
 	return 0;
 }

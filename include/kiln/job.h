@@ -31,6 +31,7 @@ enum job_state {
 #define JOB_IDEM_LEN	129	/* 1-128 printable ASCII + NUL (API.md) */
 #define JOB_REASON_LEN	64
 #define JOB_SLOT_LEN	32
+#define JOB_ISOLATION_LEN 512
 
 /*
  * One job as journaled.  Fixed-size strings are NUL-terminated; an empty
@@ -56,6 +57,12 @@ struct job {
 	uint64_t output_bytes;
 	uint64_t log_bytes;
 	char slot[JOB_SLOT_LEN];	/* slot it holds or last held, or "" */
+	/*
+	 * The sandbox its last worker ran in, as the worker reported it:
+	 * compact JSON {"level":"L4","layers":[...],"degraded":[...]}, or ""
+	 * before any worker ran.
+	 */
+	char isolation[JOB_ISOLATION_LEN];
 	int64_t created_ns;		/* CLOCK_REALTIME, 0 when not yet */
 	int64_t started_ns;
 	int64_t finished_ns;

@@ -172,6 +172,7 @@ struct msg_done {
 	int32_t signal;
 	char reason[JOB_REASON_LEN];
 	int64_t run_ns;		/* wall time the worker lived */
+	char isolation[JOB_ISOLATION_LEN];	/* the worker's report, or "" */
 };
 
 /*

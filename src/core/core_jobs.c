@@ -81,7 +81,7 @@ time_json(int64_t ns)
 static json_t *
 job_json(const struct job *j)
 {
-	json_t *o;
+	json_t *o, *iso;
 
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:s, s:I, "
 	    "s:I, s:s, s:o, s:o, s:o}",
@@ -100,6 +100,12 @@ job_json(const struct job *j)
 	    "finished_at", time_json(j->finished_ns));
 	if (o == NULL)
 		log_fatalx("json_pack job");
+	/* the worker's report, journaled as it came: an object or null */
+	iso = j->isolation[0] ? json_loads(j->isolation, 0, NULL) : NULL;
+	json_object_set_new(o, "isolation", json_is_object(iso) ? iso :
+	    json_null());
+	if (iso != NULL && !json_is_object(iso))
+		json_decref(iso);
 	return o;
 }
 
@@ -607,6 +613,7 @@ core_job_done(struct core *c, const struct msg_done *d, int out_fd,
 	output_keep(c, out_fd, c->conf->max_output_bytes, j.output,
 	    &j.output_bytes);
 	output_keep(c, log_fd, c->conf->max_log_bytes, j.log, &j.log_bytes);
+	memcpy(j.isolation, d->isolation, sizeof(j.isolation));
 	if (d->kind != DONE_START_FAILED)
 		obs_hist_observe(&c->run_hist, (double)d->run_ns / 1e9);
 	if (run->cancel_wanted) {

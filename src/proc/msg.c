@@ -242,7 +242,8 @@ payload_strings_ok(uint32_t type, const void *p)
 	}
 	case IMSG_CORE_JOB_DONE: {
 		const struct msg_done *d = p;
-		return STR_OK(d->id) && STR_OK(d->reason);
+		return STR_OK(d->id) && STR_OK(d->reason) &&
+		    STR_OK(d->isolation);
 	}
 	default:
 		return 1;

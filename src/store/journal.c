@@ -56,7 +56,8 @@ static const char schema_v1[] =
 	" slot TEXT NOT NULL,"
 	" created_ns INTEGER NOT NULL,"
 	" started_ns INTEGER NOT NULL,"
-	" finished_ns INTEGER NOT NULL);"
+	" finished_ns INTEGER NOT NULL,"
+	" isolation TEXT NOT NULL);"
 	"CREATE UNIQUE INDEX jobs_tenant_idem ON jobs(tenant, idem_key)"
 	" WHERE idem_key != '';"
 	"CREATE INDEX jobs_tenant_seq ON jobs(tenant, seq);"
@@ -76,19 +77,20 @@ static const char schema_v1[] =
  * ?4 module, ?5 input, ?6 profile, ?7 timeout_ms, ?8 idem_key, ?9 spec_json,
  * ?10 attempts, ?11 exit_code, ?12 reason, ?13 output, ?14 log,
  * ?15 output_bytes, ?16 log_bytes, ?17 slot, ?18 created_ns, ?19 started_ns,
- * ?20 finished_ns.
+ * ?20 finished_ns, ?21 isolation.
  */
 #define JOB_COLS							\
 	"seq, id, tenant, state, module, input, profile, timeout_ms,"	\
 	" idem_key, spec_json, attempts, exit_code, reason, output, log," \
-	" output_bytes, log_bytes, slot, created_ns, started_ns, finished_ns"
+	" output_bytes, log_bytes, slot, created_ns, started_ns, finished_ns," \
+	" isolation"
 
 enum job_col {
 	COL_SEQ, COL_ID, COL_TENANT, COL_STATE, COL_MODULE, COL_INPUT,
 	COL_PROFILE, COL_TIMEOUT_MS, COL_IDEM_KEY, COL_SPEC_JSON, COL_ATTEMPTS,
 	COL_EXIT_CODE, COL_REASON, COL_OUTPUT, COL_LOG, COL_OUTPUT_BYTES,
 	COL_LOG_BYTES, COL_SLOT, COL_CREATED_NS, COL_STARTED_NS,
-	COL_FINISHED_NS
+	COL_FINISHED_NS, COL_ISOLATION
 };
 
 /* The list statements are ST_JOB_LIST + (tenant ? 1 : 0) + (state ? 2 : 0). */
@@ -134,13 +136,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_JOB_INSERT] = "INSERT INTO jobs (id, tenant, state, module, input,"
 	    " profile, timeout_ms, idem_key, spec_json, attempts, exit_code,"
 	    " reason, output, log, output_bytes, log_bytes, slot, created_ns,"
-	    " started_ns, finished_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-	    " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+	    " started_ns, finished_ns, isolation) VALUES (?1, ?2, ?3, ?4, ?5,"
+	    " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
+	    " ?20, ?21)",
 	[ST_JOB_UPDATE] = "UPDATE jobs SET state = ?3, attempts = ?10,"
 	    " exit_code = ?11, reason = ?12, output = ?13, log = ?14,"
 	    " output_bytes = ?15, log_bytes = ?16, slot = ?17,"
-	    " created_ns = ?18, started_ns = ?19, finished_ns = ?20"
-	    " WHERE id = ?1",
+	    " created_ns = ?18, started_ns = ?19, finished_ns = ?20,"
+	    " isolation = ?21 WHERE id = ?1",
 	[ST_JOB_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?1",
 	[ST_JOB_FIND_IDEM] = "SELECT " JOB_COLS " FROM jobs"
 	    " WHERE tenant = ?1 AND idem_key = ?2 AND idem_key != ''",
@@ -293,7 +296,8 @@ job_bind(sqlite3_stmt *s, const struct job *j)
 	    (rc = bind_field(s, 17, j->slot, sizeof(j->slot))) < 0 ||
 	    (rc = bind_int64(s, 18, j->created_ns)) < 0 ||
 	    (rc = bind_int64(s, 19, j->started_ns)) < 0 ||
-	    (rc = bind_int64(s, 20, j->finished_ns)) < 0)
+	    (rc = bind_int64(s, 20, j->finished_ns)) < 0 ||
+	    (rc = bind_field(s, 21, j->isolation, sizeof(j->isolation))) < 0)
 		return rc;
 	if (j->spec_json == NULL)
 		rc = sqlite3_bind_null(s, 9);
@@ -325,6 +329,8 @@ job_read(sqlite3_stmt *s, struct job *j)
 	    col_field(s, COL_OUTPUT, j->output, sizeof(j->output)) < 0 ||
 	    col_field(s, COL_LOG, j->log, sizeof(j->log)) < 0 ||
 	    col_field(s, COL_SLOT, j->slot, sizeof(j->slot)) < 0 ||
+	    col_field(s, COL_ISOLATION, j->isolation,
+	    sizeof(j->isolation)) < 0 ||
 	    col_int(s, COL_CREATED_NS, INT64_MIN, INT64_MAX,
 	    &j->created_ns) < 0 ||
 	    col_int(s, COL_STARTED_NS, INT64_MIN, INT64_MAX,

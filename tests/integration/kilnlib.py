@@ -37,7 +37,7 @@ TERMINAL = ('SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED', 'REJECTED',
             'DEAD_LETTER')
 JOB_KEYS = {'id', 'tenant', 'state', 'module', 'profile', 'timeout_ms',
             'attempts', 'exit_code', 'reason', 'output_bytes', 'log_bytes',
-            'slot', 'created_at', 'started_at', 'finished_at'}
+            'slot', 'created_at', 'started_at', 'finished_at', 'isolation'}
 POLL_S = 0.01
 SKIP_EXIT = 77
 

@@ -24,10 +24,16 @@ def status_text(job):
             ('module', 'module'), ('profile', 'profile'), ('slot', 'slot'),
             ('attempts', 'attempts'), ('created', 'created_at'),
             ('started', 'started_at'), ('finished', 'finished_at'),
-            ('output bytes', 'output_bytes'), ('log bytes', 'log_bytes')]
+            ('output bytes', 'output_bytes'), ('log bytes', 'log_bytes'),
+            ('isolation', 'isolation')]
     out = ''
     for label, key in rows:
         v = job[key]
+        if isinstance(v, dict):	# the isolation report
+            v = v['level'] + ''.join(
+                ('; ' if i else ' (degraded: ') + d
+                for i, d in enumerate(v['degraded'])) + (
+                ')' if v['degraded'] else '')
         v = '-' if v is None or v == '' else str(v)
         out += label + ':' + ' ' * (13 - len(label)) + v + '\n'
     return out.encode()

@@ -189,6 +189,32 @@ job_state_print(FILE *f, json_t *job)
 	fputc('\n', f);
 }
 
+/* An isolation report for humans: "L4" or "L2 (degraded: a; b)". */
+static char *
+isolation_text(json_t *iso)
+{
+	json_t *level = json_object_get(iso, "level"), *d, *why;
+	char *s, *t;
+	size_t i;
+
+	s = xstrdup(json_is_string(level) ? json_string_value(level) : "?");
+	d = json_object_get(iso, "degraded");
+	json_array_foreach(d, i, why) {
+		if (!json_is_string(why))
+			continue;
+		t = xasprintf("%s%s%s", s, i == 0 ? " (degraded: " : "; ",
+		    json_string_value(why));
+		free(s);
+		s = t;
+	}
+	if (json_array_size(d) > 0) {
+		t = xasprintf("%s)", s);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
 /* A field of the job as text: "-" for null, missing or empty. */
 static char *
 job_field_text(json_t *job, const char *key)
@@ -204,6 +230,8 @@ job_field_text(json_t *job, const char *key)
 		return xasprintf("%g", json_real_value(v));
 	if (json_is_boolean(v))
 		return xstrdup(json_is_true(v) ? "true" : "false");
+	if (json_is_object(v))
+		return isolation_text(v);
 	return xstrdup("-");
 }
 
@@ -730,7 +758,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		{ "attempts", "attempts" },	{ "created", "created_at" },
 		{ "started", "started_at" },	{ "finished", "finished_at" },
 		{ "output bytes", "output_bytes" },
-		{ "log bytes", "log_bytes" },
+		{ "log bytes", "log_bytes" },	{ "isolation", "isolation" },
 	};
 	struct client_resp resp;
 	const char *id;

@@ -432,6 +432,8 @@ test_job_update_events(void **state)
 	j.output_bytes = 7;
 	j.log_bytes = 8;
 	j.finished_ns = CREATED_NS + 20;
+	snprintf(j.isolation, sizeof(j.isolation),
+	    "{\"level\":\"L2\",\"degraded\":[\"userns: EPERM\"]}");
 	/* Immutable columns are not written by an update. */
 	snprintf(j.module, sizeof(j.module), "%s", DIGEST_C);
 	snprintf(j.profile, sizeof(j.profile), "other");
@@ -447,6 +449,8 @@ test_job_update_events(void **state)
 	assert_int_equal(g.output_bytes, 7);
 	assert_int_equal(g.log_bytes, 8);
 	assert_string_equal(g.slot, "cpu3");
+	assert_string_equal(g.isolation,
+	    "{\"level\":\"L2\",\"degraded\":[\"userns: EPERM\"]}");
 	assert_true(g.created_ns == CREATED_NS);
 	assert_true(g.started_ns == CREATED_NS + 10);
 	assert_true(g.finished_ns == CREATED_NS + 20);

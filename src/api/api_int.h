@@ -36,6 +36,7 @@ struct req {
 	const char *allow;		/* the route's methods, for a 405 */
 	uint8_t *body;
 	size_t body_len;
+	size_t body_cap;
 	size_t body_max;
 	int too_large;
 	int waiting;			/* suspended, waiting for the core */

@@ -231,6 +231,35 @@ headers:
 
 /* --------------------------------------------------------------- MHD */
 
+/* Tenant bytes (bodies, replies) are wiped before their memory is reused. */
+static void
+scrub_free(void *p, size_t len)
+{
+	if (p != NULL)
+		sodium_memzero(p, len);
+	free(p);
+}
+
+/* Appends to the request body, doubling its buffer; old copies wiped. */
+static void
+body_append(struct req *r, const char *data, size_t n)
+{
+	uint8_t *grown;
+
+	if (r->body_len + n > r->body_cap) {
+		r->body_cap = (r->body_len + n) * 2;
+		if (r->body_cap > r->body_max)
+			r->body_cap = r->body_max;
+		grown = xmalloc(r->body_cap);
+		if (r->body_len)
+			memcpy(grown, r->body, r->body_len);
+		scrub_free(r->body, r->body_len);
+		r->body = grown;
+	}
+	memcpy(r->body + r->body_len, data, n);
+	r->body_len += n;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -256,14 +285,11 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	if (*upload_size > 0) {
 		if (!r->too_large && r->body_len + *upload_size > r->body_max) {
 			r->too_large = 1;
-			free(r->body);
+			scrub_free(r->body, r->body_len);
 			r->body = NULL;
 		}
-		if (!r->too_large) {
-			r->body = xrealloc(r->body, r->body_len + *upload_size);
-			memcpy(r->body + r->body_len, upload_data, *upload_size);
-			r->body_len += *upload_size;
-		}
+		if (!r->too_large)
+			body_append(r, upload_data, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
 	}
@@ -285,8 +311,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	pending_forget(r);
 	if (r->rfd >= 0)
 		close(r->rfd);
-	free(r->body);
-	free(r->rbody);
+	scrub_free(r->body, r->body_len);
+	scrub_free(r->rbody, r->rlen);
 	free(r);
 	*con_cls = NULL;
 }

@@ -168,6 +168,8 @@ jobs_post(struct req *r, const char *tenant)
 	if (input != NULL &&
 	    (fd = memfd_from_bytes("kiln-input", input, inlen)) < 0)
 		log_fatalx("memfd for input");
+	if (input != NULL)
+		sodium_memzero(input, inlen);
 	free(input);
 	snprintf(m.tenant, sizeof(m.tenant), "%s", tenant);
 	m.has_input = fd >= 0;

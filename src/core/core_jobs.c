@@ -346,6 +346,8 @@ core_job_submit(struct core *c, uint64_t req, const struct msg_submit *s,
 		log_fatalx("sched: enqueue %s", j.id);
 	reply_job(c, req, 202, &j, 1);
 out:
+	if (input != NULL)
+		sodium_memzero(input, inlen);
 	free(input);
 	job_clear(&j);
 	job_clear(&old);

@@ -116,6 +116,8 @@ core_module_put(struct core *c, uint64_t req, const struct msg_tenant *t,
 	cw->w[cw->nw].size = len;
 	cw->nw++;
 out:
+	if (bytes != NULL)
+		sodium_memzero(bytes, len);
 	free(bytes);
 }
 

@@ -12,6 +12,7 @@
  *	token_sha256 = <64 hex>
  *	queue_limit = 1000
  *	concurrency = 4
+ *	min_isolation = L3
  *	[gpu gpu0]
  *	model = H100-80GB
  */
@@ -31,6 +32,8 @@ struct config_tenant {
 	uint32_t queue_limit;		/* jobs waiting (PENDING..QUEUED) */
 	uint32_t concurrency;		/* jobs SCHEDULED or RUNNING */
 	uint32_t max_pages;		/* guest memory quota, 64 KiB pages */
+	uint8_t min_isolation;		/* 0..4: refuse running below L<n> */
+	uint8_t insecure;		/* allows min_isolation = L0 */
 };
 
 struct config_gpu {

@@ -129,6 +129,7 @@ tenant_get(struct config *c, const char *id)
 	t->queue_limit = 1000;
 	t->concurrency = 4;
 	t->max_pages = 4096;	/* 256 MiB */
+	t->min_isolation = 1;	/* seccomp at least: DESIGN §6 */
 	return t;
 }
 
@@ -193,6 +194,18 @@ set_tenant(struct config_tenant *t, const char *k, const char *v)
 	uint64_t n;
 	size_t len;
 
+	if (strcmp(k, "min_isolation") == 0) {
+		if (strlen(v) != 2 || v[0] != 'L' || v[1] < '0' || v[1] > '4')
+			return -1;
+		t->min_isolation = (uint8_t)(v[1] - '0');
+		return 0;
+	}
+	if (strcmp(k, "insecure") == 0) {
+		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+			return -1;
+		t->insecure = v[0] == 't';
+		return 0;
+	}
 	if (strcmp(k, "token_sha256") == 0) {
 		if (strlen(v) != 64 || sodium_hex2bin(t->token_hash, 32, v, 64,
 		    NULL, &len, NULL) != 0 || len != 32)
@@ -284,6 +297,13 @@ config_load(struct config *c, const char *path, char *why, size_t whylen)
 		if (memcmp(c->tenants[i].token_hash, zero, 32) == 0) {
 			snprintf(why, whylen, "%s: [tenant %s] has no "
 			    "token_sha256", path, c->tenants[i].id);
+			return -KILN_ECONFIG;
+		}
+		if (c->tenants[i].min_isolation == 0 &&
+		    !c->tenants[i].insecure) {
+			snprintf(why, whylen, "%s: [tenant %s]: min_isolation "
+			    "= L0 (rlimits only) needs insecure = true", path,
+			    c->tenants[i].id);
 			return -KILN_ECONFIG;
 		}
 	}

@@ -77,7 +77,7 @@ test_full_file(void **state)
 	assert_int_equal(load("[kilnd]\nlisten = 0.0.0.0:9000\n"
 	    "state_dir = /srv/kiln\nshutdown_grace_ms = 250\n"
 	    "[tenant acme]\ntoken_sha256 = " HASH "\nqueue_limit = 7\n"
-	    "concurrency = 2\nmax_pages = 16\n"
+	    "concurrency = 2\nmax_pages = 16\nmin_isolation = L3\n"
 	    "[gpu g0]\nmodel = A100-40GB\n"), 0);
 	assert_string_equal(c.listen_host, "0.0.0.0");
 	assert_int_equal(c.listen_port, 9000);
@@ -88,6 +88,7 @@ test_full_file(void **state)
 	assert_int_equal(c.tenants[0].queue_limit, 7);
 	assert_int_equal(c.tenants[0].concurrency, 2);
 	assert_int_equal(c.tenants[0].max_pages, 16);
+	assert_int_equal(c.tenants[0].min_isolation, 3);
 	sodium_hex2bin(want, 32, HASH, 64, NULL, &n, NULL);
 	assert_memory_equal(c.tenants[0].token_hash, want, 32);
 	/* [gpu] sections replace the four defaults */
@@ -134,6 +135,20 @@ test_errors(void **state)
 	snprintf(want, sizeof(want), "%s: bad tenant section [tenant Bad] "
 	    "(names: a-z 0-9 - _) (line 2)", path);
 	assert_string_equal(why, want);
+
+	assert_int_equal(load("[tenant a]\ntoken_sha256 = " HASH "\n"
+	    "min_isolation = L0\n"), -KILN_ECONFIG);
+	snprintf(want, sizeof(want), "%s: [tenant a]: min_isolation = L0 "
+	    "(rlimits only) needs insecure = true", path);
+	assert_string_equal(why, want);
+	assert_int_equal(load("[tenant a]\ntoken_sha256 = " HASH "\n"
+	    "min_isolation = L0\ninsecure = true\n"), 0);
+	assert_int_equal(c.tenants[0].min_isolation, 0);
+	assert_int_equal(load("[tenant a]\ntoken_sha256 = " HASH "\n"
+	    "min_isolation = L5\n"), -KILN_ECONFIG);
+	/* the default: seccomp at least */
+	assert_int_equal(load("[tenant a]\ntoken_sha256 = " HASH "\n"), 0);
+	assert_int_equal(c.tenants[0].min_isolation, 1);
 
 	assert_int_equal(load("[kilnd]\nlisten = 127.0.0.1\n"), -KILN_ECONFIG);
 	assert_int_equal(load("[nope]\n"), -KILN_ECONFIG);

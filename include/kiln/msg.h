@@ -37,6 +37,7 @@ enum msg_type {
 	IMSG_CORE_JOB_LOG,		/* msg_job_ref */
 	IMSG_CORE_METRICS,		/* empty */
 	IMSG_CORE_READY,		/* empty */
+	IMSG_CORE_JOB_EVENTS,		/* msg_job_ref */
 
 	/* core -> api */
 	IMSG_API_REPLY = 200,		/* msg_reply + body tail, or fd body */

@@ -65,12 +65,13 @@ int store_job_insert(struct store *st, struct job *j);
 /*
  * Writes every mutable column of j (state, attempts, exit_code, reason,
  * output, log, sizes, slot, timestamps) and appends an event row
- * (job id, state, event_reason or "" when NULL, now).  The other columns
- * (tenant, module, input, profile, timeout, idem_key, spec_json) are never
- * rewritten.  -KILN_ENOT_FOUND, -EINVAL (as for insert) or -EIO.
+ * (job id, state, event_reason or "" when NULL, at_ns: CLOCK_REALTIME, 0
+ * for now).  The other columns (tenant, module, input, profile, timeout,
+ * idem_key, spec_json) are never rewritten.  -KILN_ENOT_FOUND, -EINVAL (as
+ * for insert) or -EIO.
  */
 int store_job_update(struct store *st, const struct job *j,
-    const char *event_reason);
+    const char *event_reason, int64_t at_ns);
 
 /*
  * Fills *out (caller frees with job_clear; zeroed on error).

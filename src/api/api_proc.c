@@ -119,7 +119,8 @@ static const unsigned codes[] = {
 static uint64_t requests[ROUTE_COUNT][KILN_ARRAY_LEN(codes) + 1];
 static const char *const route_names[ROUTE_COUNT] = {
 	"other", "healthz", "readyz", "metrics", "modules_post", "jobs_post",
-	"jobs_list", "job_get", "job_cancel", "job_output", "job_log"
+	"jobs_list", "job_get", "job_cancel", "job_output", "job_log",
+	"job_events"
 };
 
 void

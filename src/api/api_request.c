@@ -75,9 +75,11 @@ api_route(struct req *r, const char *method, const char *url,
 		r->route = ROUTE_JOB_CANCEL;
 		return post ? 0 : -1;
 	}
-	if (strcmp(slash, "/output") == 0 || strcmp(slash, "/log") == 0) {
+	if (strcmp(slash, "/output") == 0 || strcmp(slash, "/log") == 0 ||
+	    strcmp(slash, "/events") == 0) {
 		*allow = "GET, HEAD";
-		r->route = slash[1] == 'o' ? ROUTE_JOB_OUTPUT : ROUTE_JOB_LOG;
+		r->route = slash[1] == 'o' ? ROUTE_JOB_OUTPUT : slash[1] == 'l' ?
+		    ROUTE_JOB_LOG : ROUTE_JOB_EVENTS;
 		return get ? 0 : -1;
 	}
 	return -2;
@@ -314,7 +316,8 @@ api_request_handle(struct req *r, const char *method, const char *url)
 		type = r->route == ROUTE_JOB_GET ? IMSG_CORE_JOB_GET :
 		    r->route == ROUTE_JOB_CANCEL ? IMSG_CORE_JOB_CANCEL :
 		    r->route == ROUTE_JOB_OUTPUT ? IMSG_CORE_JOB_OUTPUT :
-		    IMSG_CORE_JOB_LOG;
+		    r->route == ROUTE_JOB_LOG ? IMSG_CORE_JOB_LOG :
+		    IMSG_CORE_JOB_EVENTS;
 		rc = api_core_call(r, type, &ref, sizeof(ref), NULL, 0, -1);
 		break;
 	}

@@ -86,6 +86,8 @@ void core_job_cancel(struct core *c, uint64_t req,
     const struct msg_job_ref *r);
 void core_job_output(struct core *c, uint64_t req,
     const struct msg_job_ref *r, int log);
+void core_job_events(struct core *c, uint64_t req,
+    const struct msg_job_ref *r);
 void core_job_running(struct core *c, const char *id);
 void core_job_done(struct core *c, const struct msg_done *d, int out_fd,
     int log_fd);

@@ -31,6 +31,7 @@ job_move(struct core *c, struct job *j, enum job_state to,
     const char *reason)
 {
 	enum job_state from = j->state;
+	int64_t at = now_real_ns();
 	int rc;
 
 	if (!job_transition_allowed(from, to))
@@ -39,9 +40,12 @@ job_move(struct core *c, struct job *j, enum job_state to,
 	j->state = to;
 	if (reason != NULL)
 		snprintf(j->reason, sizeof(j->reason), "%s", reason);
+	/* the job's timestamps are its events' times */
+	if (to == JOB_RUNNING)
+		j->started_ns = at;
 	if (job_state_is_terminal(to))
-		j->finished_ns = now_real_ns();
-	if ((rc = store_job_update(c->st, j, reason ? reason : "")) < 0)
+		j->finished_ns = at;
+	if ((rc = store_job_update(c->st, j, reason ? reason : "", at)) < 0)
 		log_fatalx("store: job update: %s", kiln_strerror(rc));
 	c->states[from]--;
 	c->states[to]++;
@@ -453,6 +457,33 @@ core_job_output(struct core *c, uint64_t req, const struct msg_job_ref *r,
 	job_clear(&j);
 }
 
+static int
+event_one(enum job_state state, const char *reason, int64_t at_ns, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:s, s:s, s:o}", "state",
+	    job_state_name(state), "reason", reason, "at", time_json(at_ns)));
+	return 0;
+}
+
+/* The job's lifecycle, oldest first: every transition with its reason. */
+void
+core_job_events(struct core *c, uint64_t req, const struct msg_job_ref *r)
+{
+	json_t *events = json_array();
+	struct job j;
+	int rc;
+
+	if (job_visible(c, req, r, &j) < 0) {
+		json_decref(events);
+		return;
+	}
+	if ((rc = store_job_events(c->st, j.id, event_one, events)) < 0)
+		log_fatalx("store: job events: %s", kiln_strerror(rc));
+	reply_json(c, req, 200, NULL, json_pack("{s:s, s:o}", "id", j.id,
+	    "events", events));
+	job_clear(&j);
+}
+
 /* -------------------------------------------------------------- cancel */
 
 void
@@ -550,7 +581,6 @@ core_job_running(struct core *c, const char *id)
 		return;
 	job_load(c, id, &j);
 	if (j.state == JOB_SCHEDULED) {
-		j.started_ns = now_real_ns();
 		job_move(c, &j, JOB_RUNNING, "");
 		obs_hist_observe(&c->wait_hist,
 		    (double)(j.started_ns - j.created_ns) / 1e9);

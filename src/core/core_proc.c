@@ -201,6 +201,9 @@ api_dispatch(struct core *c, struct msg *m)
 		core_job_output(c, m->hdr.id, p,
 		    m->hdr.type == IMSG_CORE_JOB_LOG);
 		break;
+	case IMSG_CORE_JOB_EVENTS:
+		core_job_events(c, m->hdr.id, p);
+		break;
 	case IMSG_CORE_METRICS:
 		core_metrics(c, m->hdr.id);
 		break;

@@ -171,6 +171,8 @@ static const struct {
 	    "IMSG_CORE_JOB_LOG" },
 	{ IMSG_CORE_METRICS, 0, 0, "IMSG_CORE_METRICS" },
 	{ IMSG_CORE_READY, 0, 0, "IMSG_CORE_READY" },
+	{ IMSG_CORE_JOB_EVENTS, sizeof(struct msg_job_ref), 0,
+	    "IMSG_CORE_JOB_EVENTS" },
 	{ IMSG_API_REPLY, sizeof(struct msg_reply), 1, "IMSG_API_REPLY" },
 	{ IMSG_LAUNCHER_COMPILE, sizeof(struct msg_compile), 0,
 	    "IMSG_LAUNCHER_COMPILE" },
@@ -215,6 +217,7 @@ payload_strings_ok(uint32_t type, const void *p)
 	case IMSG_CORE_JOB_CANCEL:
 	case IMSG_CORE_JOB_OUTPUT:
 	case IMSG_CORE_JOB_LOG:
+	case IMSG_CORE_JOB_EVENTS:
 	case IMSG_LAUNCHER_JOB_KILL:
 	case IMSG_CORE_JOB_RUNNING: {
 		const struct msg_job_ref *r = p;

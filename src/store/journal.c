@@ -733,7 +733,7 @@ store_job_insert(struct store *st, struct job *j)
 
 int
 store_job_update(struct store *st, const struct job *j,
-    const char *event_reason)
+    const char *event_reason, int64_t at_ns)
 {
 	int rc;
 
@@ -748,7 +748,7 @@ store_job_update(struct store *st, const struct job *j,
 		goto out;
 	}
 	rc = event_put(st, j, event_reason ? event_reason : "",
-	    now_real_ns());
+	    at_ns ? at_ns : now_real_ns());
  out:
 	return sp_end(st, rc);
 }

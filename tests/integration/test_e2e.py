@@ -173,6 +173,22 @@ def test_http():
         eq((st, h.get('content-type'), log),
            (200, 'text/plain; charset=utf-8', b''), 'log')
 
+        # the lifecycle as journaled, oldest first, and through the CLI
+        st, h, b = k.request('GET', '/v1/jobs/%s/events' % job['id'])
+        eq((st, h.get('content-type')), (200, 'application/json'), 'events')
+        ev = json.loads(b)
+        eq(ev['id'], job['id'], 'events id')
+        eq([(e['state'], e['reason']) for e in ev['events']],
+           [('PENDING', ''), ('VERIFYING', ''), ('QUEUED', ''),
+            ('SCHEDULED', ''), ('RUNNING', ''), ('SUCCEEDED', '')],
+           'events')
+        eq(ev['events'][0]['at'], job['created_at'], 'first event time')
+        eq(ev['events'][-1]['at'], job['finished_at'], 'last event time')
+        r = k.kiln('events', job['id'])
+        eq((r.returncode, r.stdout.decode()), (0, ''.join(
+            '%s  %-11s  %s\n' % (e['at'], e['state'], e['reason'] or '-')
+            for e in ev['events'])), 'kiln events')
+
         # no input at all: the digest of the empty string
         job = k.wait_terminal(k.submit_ok(digest)['id'])
         eq(k.output(job['id']), (hashlib.sha256(b'').hexdigest() +

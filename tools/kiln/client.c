@@ -427,6 +427,12 @@ client_job_log(struct client *c, const char *id, struct client_resp *resp)
 	return client_job_do(c, "GET", id, "/log", resp);
 }
 
+int
+client_job_events(struct client *c, const char *id, struct client_resp *resp)
+{
+	return client_job_do(c, "GET", id, "/events", resp);
+}
+
 void
 client_resp_clear(struct client_resp *resp)
 {

@@ -975,6 +975,45 @@ cmd_log(struct cli *cli, int argc, char **argv)
 }
 
 int
+cmd_events(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = { CLI_GLOBAL_LONGOPTS };
+	struct client_resp resp;
+	json_t *doc = NULL, *ev;
+	const char *id;
+	char *text;
+	size_t i;
+	int rc, ex;
+
+	id = cmd_one_operand(cli, argc, argv, longopts, "the job ID");
+	rc = client_job_events(cli_client(cli), id, &resp);
+	if ((ex = cmd_check(cli, rc, &resp)) != EXIT_OK ||
+	    (ex = cmd_parse(&resp, &doc)) != EXIT_OK)
+		goto out;
+	if (cli->json) {
+		cmd_json_print(&resp, doc);
+		goto out;
+	}
+	json_array_foreach(json_object_get(doc, "events"), i, ev) {
+		/* AT  STATE  REASON, as in the journal */
+		text = job_field_text(ev, "at");
+		cli_put_safe(stdout, text);
+		free(text);
+		text = job_field_text(ev, "state");
+		printf("  %-11s  ", text);
+		free(text);
+		text = job_field_text(ev, "reason");
+		cli_put_safe(stdout, text);
+		free(text);
+		fputc('\n', stdout);
+	}
+ out:
+	json_decref(doc);
+	client_resp_clear(&resp);
+	return ex;
+}
+
+int
 cmd_cancel(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = { CLI_GLOBAL_LONGOPTS };

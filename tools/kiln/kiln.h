@@ -90,6 +90,8 @@ int	 client_job_output(struct client *c, const char *id,
 	    struct client_resp *resp);
 int	 client_job_log(struct client *c, const char *id,
 	    struct client_resp *resp);
+int	 client_job_events(struct client *c, const char *id,
+	    struct client_resp *resp);
 
 /* Frees the body; resp may then be reused. */
 void	 client_resp_clear(struct client_resp *resp);
@@ -114,6 +116,7 @@ int	 cmd_list(struct cli *cli, int argc, char **argv);
 int	 cmd_wait(struct cli *cli, int argc, char **argv);
 int	 cmd_output(struct cli *cli, int argc, char **argv);
 int	 cmd_log(struct cli *cli, int argc, char **argv);
+int	 cmd_events(struct cli *cli, int argc, char **argv);
 int	 cmd_cancel(struct cli *cli, int argc, char **argv);
 
 /* main.c */

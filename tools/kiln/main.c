@@ -47,6 +47,7 @@ static const char usage_text[] =
 "  wait ID [--timeout SECONDS]  wait until the job has finished\n"
 "  output ID                    write the job's stdout bytes\n"
 "  log ID                       write the job's stderr bytes\n"
+"  events ID                    show the job's lifecycle, oldest first\n"
 "  cancel ID                    cancel a job; prints its new state\n"
 "\n"
 "options (before or after the command):\n"
@@ -81,6 +82,7 @@ static const struct cli_cmd {
 	{ "wait",	cmd_wait },
 	{ "output",	cmd_output },
 	{ "log",	cmd_log },
+	{ "events",	cmd_events },
 	{ "cancel",	cmd_cancel },
 };
 

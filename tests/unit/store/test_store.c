@@ -414,15 +414,15 @@ test_job_update_events(void **state)
 	before = now_real_ns();
 
 	j.state = JOB_VERIFYING;
-	assert_int_equal(store_job_update(fx->st, &j, NULL), 0);
+	assert_int_equal(store_job_update(fx->st, &j, NULL, 0), 0);
 	j.state = JOB_QUEUED;
-	assert_int_equal(store_job_update(fx->st, &j, "verified"), 0);
+	assert_int_equal(store_job_update(fx->st, &j, "verified", 0), 0);
 	j.state = JOB_SCHEDULED;
 	snprintf(j.slot, sizeof(j.slot), "cpu3");
-	assert_int_equal(store_job_update(fx->st, &j, ""), 0);
+	assert_int_equal(store_job_update(fx->st, &j, "", 0), 0);
 	j.state = JOB_RUNNING;
 	j.started_ns = CREATED_NS + 10;
-	assert_int_equal(store_job_update(fx->st, &j, NULL), 0);
+	assert_int_equal(store_job_update(fx->st, &j, NULL, 0), 0);
 	j.state = JOB_FAILED;
 	j.attempts = 1;
 	j.exit_code = -9;
@@ -437,7 +437,7 @@ test_job_update_events(void **state)
 	/* Immutable columns are not written by an update. */
 	snprintf(j.module, sizeof(j.module), "%s", DIGEST_C);
 	snprintf(j.profile, sizeof(j.profile), "other");
-	assert_int_equal(store_job_update(fx->st, &j, "guest:oom"), 0);
+	assert_int_equal(store_job_update(fx->st, &j, "guest:oom", 0), 0);
 
 	assert_int_equal(store_job_get(fx->st, "job_1", &g), 0);
 	assert_int_equal(g.state, JOB_FAILED);
@@ -483,7 +483,7 @@ test_job_update_events(void **state)
 
 	/* An unknown job: not found, and no event. */
 	job_make(&j, "job_nope", "t1", "");
-	assert_int_equal(store_job_update(fx->st, &j, "x"), -KILN_ENOT_FOUND);
+	assert_int_equal(store_job_update(fx->st, &j, "x", 0), -KILN_ENOT_FOUND);
 	assert_int_equal(store_job_events(fx->st, "job_nope", event_collect,
 	    &ev), 0);
 	job_clear(&j);
@@ -568,9 +568,9 @@ test_job_list(void **state)
 	for (i = 0; i < 3; i++) {
 		assert_int_equal(store_job_get(fx->st, queued[i], &j), 0);
 		j.state = JOB_VERIFYING;
-		assert_int_equal(store_job_update(fx->st, &j, NULL), 0);
+		assert_int_equal(store_job_update(fx->st, &j, NULL, 0), 0);
 		j.state = JOB_QUEUED;
-		assert_int_equal(store_job_update(fx->st, &j, NULL), 0);
+		assert_int_equal(store_job_update(fx->st, &j, NULL, 0), 0);
 		job_clear(&j);
 	}
 	memset(&s, 0, sizeof(s));
@@ -656,15 +656,15 @@ test_job_count_states(void **state)
 	job_add(fx->st, "job_6", "t3", "");
 	assert_int_equal(store_job_get(fx->st, "job_2", &j), 0);
 	j.state = JOB_QUEUED;
-	assert_int_equal(store_job_update(fx->st, &j, NULL), 0);
+	assert_int_equal(store_job_update(fx->st, &j, NULL, 0), 0);
 	job_clear(&j);
 	assert_int_equal(store_job_get(fx->st, "job_3", &j), 0);
 	j.state = JOB_QUEUED;
-	assert_int_equal(store_job_update(fx->st, &j, NULL), 0);
+	assert_int_equal(store_job_update(fx->st, &j, NULL, 0), 0);
 	job_clear(&j);
 	assert_int_equal(store_job_get(fx->st, "job_5", &j), 0);
 	j.state = JOB_DEAD_LETTER;
-	assert_int_equal(store_job_update(fx->st, &j, NULL), 0);
+	assert_int_equal(store_job_update(fx->st, &j, NULL, 0), 0);
 	job_clear(&j);
 
 	assert_int_equal(store_job_count_states(fx->st, counts), 0);
@@ -688,7 +688,7 @@ test_rollback(void **state)
 	job_add(fx->st, "job_1", "t1", "k");
 	assert_int_equal(store_job_get(fx->st, "job_0", &j), 0);
 	j.state = JOB_VERIFYING;
-	assert_int_equal(store_job_update(fx->st, &j, "x"), 0);
+	assert_int_equal(store_job_update(fx->st, &j, "x", 0), 0);
 	job_clear(&j);
 	/* Visible inside the transaction... */
 	assert_int_equal(store_job_get(fx->st, "job_1", &j), 0);

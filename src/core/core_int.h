@@ -17,6 +17,7 @@
 
 struct outmsg {
 	int to_launcher;
+	uint64_t api_gen;	/* replies go only to the api that asked */
 	uint32_t type;
 	uint64_t id;
 	uint8_t *bytes;		/* payload then tail */
@@ -49,6 +50,7 @@ struct core {
 	struct store *st;
 	struct sched *sched;
 	int parent_fd, api_fd, launcher_fd;
+	uint64_t api_gen;	/* bumped for every new api connection */
 	struct outmsg *out;
 	size_t nout, capout;
 	struct run *runs;

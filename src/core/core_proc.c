@@ -46,6 +46,7 @@ outbox_push(struct core *c, int to_launcher, uint32_t type, uint64_t id,
 	}
 	o = &c->out[c->nout++];
 	o->to_launcher = to_launcher;
+	o->api_gen = c->api_gen;
 	o->type = type;
 	o->id = id;
 	o->len = plen + tlen;
@@ -70,6 +71,8 @@ outbox_flush(struct core *c)
 	for (i = 0; i < c->nout; i++) {
 		o = &c->out[i];
 		fd = o->to_launcher ? c->launcher_fd : c->api_fd;
+		if (!o->to_launcher && o->api_gen != c->api_gen)
+			fd = -1;	/* its api is gone; ids restart */
 		if (fd >= 0) {
 			rc = msg_send(fd, o->type, o->id, o->bytes, o->plen,
 			    o->bytes + o->plen, o->len - o->plen, o->fds[0],
@@ -259,6 +262,7 @@ parent_dispatch(struct core *c, struct msg *m)
 			if (c->api_fd >= 0)
 				api_lost(c);
 			c->api_fd = m->fds[0];
+			c->api_gen++;
 		} else {
 			if (c->launcher_fd >= 0)
 				core_launcher_lost(c);

@@ -39,7 +39,7 @@ struct cgroup_env {
 	unsigned		 ctrls;		/* union of hier[].ctrls */
 	int			 nhier;		/* used entries of hier[] */
 	struct cgroup_hier	 hier[CGROUP_HIER_MAX];
-	char			 desc[64];	/* "v1:memory,pids,cpu,cpuacct" */
+	char			 desc[64];	/* "v1:memory,pids,cpu,..." */
 };
 
 struct cgroup_limits {
@@ -51,9 +51,9 @@ struct cgroup_limits {
 struct cgroup_job {
 	enum cgroup_mode mode;			/* copied from the env */
 	int		 nhier;			/* used entries below */
-	int		 fd[CGROUP_HIER_MAX];	/* O_DIRECTORY of each job dir */
-	unsigned	 ctrls[CGROUP_HIER_MAX];	/* controllers per dir */
-	char		*path[CGROUP_HIER_MAX];	/* owned; for rmdir */
+	int		 fd[CGROUP_HIER_MAX];	/* each job directory */
+	unsigned	 ctrls[CGROUP_HIER_MAX];	/* CGROUP_CTRL_* bits */
+	char		*path[CGROUP_HIER_MAX];	/* owned, for rmdir */
 };
 
 /* Which fields of struct cgroup_outcome are valid. */
@@ -124,7 +124,7 @@ int cgroup_job_fd(const struct cgroup_job *job);
  * "oom_kill"; v2 memory.events), refused forks (pids.events "max"), peak
  * memory (v1 memory.max_usage_in_bytes; v2 memory.peak) and cpu usage (v1
  * cpuacct.usage; v2 cpu.stat usage_usec).  Fields whose file is missing
- * are left 0 and their CGROUP_HAVE_* bit clear.  0 or -errno.
+ * or unreadable are left 0 with their CGROUP_HAVE_* bit clear; returns 0.
  */
 int cgroup_job_outcome(const struct cgroup_job *job,
     struct cgroup_outcome *o);

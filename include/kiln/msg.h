@@ -51,6 +51,7 @@ enum msg_type {
 	IMSG_CORE_COMPILED = 400,	/* msg_compiled */
 	IMSG_CORE_JOB_RUNNING,		/* msg_job_ref */
 	IMSG_CORE_JOB_DONE,		/* msg_done; fds: output, log memfds */
+	IMSG_CORE_LAUNCHER_HELLO,	/* msg_hello: what this node can do */
 };
 
 struct msg_hdr {
@@ -154,6 +155,7 @@ struct msg_start {
 	uint64_t log_max;
 	uint8_t seed[32];
 	uint32_t has_input;
+	uint32_t min_isolation;	/* 0..4: the worker refuses to run below */
 	uint32_t argc;		/* tail: argc then envc NUL-terminated strings */
 	uint32_t envc;
 };
@@ -164,6 +166,12 @@ enum done_kind {
 	DONE_KILLED,		/* killed on request (cancel) */
 	DONE_SIGNALED,		/* died of a signal nobody sent on purpose */
 	DONE_START_FAILED,	/* no worker could be started: infrastructure */
+};
+
+/* Sent once by a launcher when it starts, after probing the sandbox. */
+struct msg_hello {
+	uint32_t level;		/* 0..4: the isolation level workers get */
+	char report[JOB_ISOLATION_LEN];	/* the probe's isolation report */
 };
 
 struct msg_done {

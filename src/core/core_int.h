@@ -58,6 +58,7 @@ struct core {
 	struct compile_wait *compiles;
 	size_t ncompiles;
 	int64_t sched_wake_ns;	/* earliest backoff expiry, 0: none */
+	int node_level;		/* launcher's isolation level, -1: unknown */
 	int draining;
 	int64_t drain_deadline_ns;
 	uint64_t states[JOB_STATE_COUNT];

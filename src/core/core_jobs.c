@@ -343,11 +343,22 @@ core_job_submit(struct core *c, uint64_t req, const struct msg_submit *s,
 	c->submitted++;
 	log_info("job %s tenant %s submitted module=%s", j.id, j.tenant,
 	    j.module);
-	/* verification today: the module is registered (checked above) */
+	/*
+	 * Verification: the module is registered (checked above) and this
+	 * node's sandbox is at least as strong as the tenant requires.
+	 */
 	job_move(c, &j, JOB_VERIFYING, NULL);
-	job_move(c, &j, JOB_QUEUED, NULL);
-	if (sched_job_enqueue(c->sched, j.id, j.tenant, 0) < 0)
-		log_fatalx("sched: enqueue %s", j.id);
+	if (c->node_level >= 0 && c->node_level < t->min_isolation) {
+		char why[JOB_REASON_LEN];
+
+		snprintf(why, sizeof(why), "isolation:L%d<L%u", c->node_level,
+		    t->min_isolation);
+		job_move(c, &j, JOB_REJECTED, why);
+	} else {
+		job_move(c, &j, JOB_QUEUED, NULL);
+		if (sched_job_enqueue(c->sched, j.id, j.tenant, 0) < 0)
+			log_fatalx("sched: enqueue %s", j.id);
+	}
 	reply_job(c, req, 202, &j, 1);
 out:
 	if (input != NULL)
@@ -533,6 +544,7 @@ job_start(struct core *c, struct job *j)
 	s.timeout_ms = j->timeout_ms;
 	s.max_pages = t ? t->max_pages : 1;
 	s.output_max = c->conf->max_output_bytes;
+	s.min_isolation = t ? t->min_isolation : 4;
 	s.log_max = c->conf->max_log_bytes;
 	/* the guest's randomness is a function of the job: replayable */
 	crypto_generichash(s.seed, sizeof(s.seed), (const uint8_t *)j->id,

@@ -244,6 +244,14 @@ launcher_dispatch(struct core *c, struct msg *m)
 		core_job_done(c, p, m->nfds > 0 ? m->fds[0] : -1,
 		    m->nfds > 1 ? m->fds[1] : -1);
 		break;
+	case IMSG_CORE_LAUNCHER_HELLO: {
+		const struct msg_hello *h = p;
+
+		c->node_level = (int)h->level;
+		log_info("launcher offers isolation L%u: %s", h->level,
+		    h->report);
+		break;
+	}
 	default:
 		log_fatalx("unexpected %s from launcher",
 		    msg_type_name(m->hdr.type));
@@ -362,6 +370,7 @@ core_proc_main(struct config *conf)
 	c->parent_fd = PROC_FD_CORE_PARENT;
 	c->api_fd = PROC_FD_CORE_API;
 	c->launcher_fd = PROC_FD_CORE_LAUNCHER;
+	c->node_level = -1;
 	c->sched = sched_new(conf);
 	if ((rc = store_open(".", &c->st)) < 0)
 		log_fatalx("store %s: %s", dir, kiln_strerror(rc));

@@ -186,6 +186,8 @@ static const struct {
 	    "IMSG_CORE_JOB_RUNNING" },
 	{ IMSG_CORE_JOB_DONE, sizeof(struct msg_done), 0,
 	    "IMSG_CORE_JOB_DONE" },
+	{ IMSG_CORE_LAUNCHER_HELLO, sizeof(struct msg_hello), 0,
+	    "IMSG_CORE_LAUNCHER_HELLO" },
 };
 
 const char *
@@ -242,6 +244,10 @@ payload_strings_ok(uint32_t type, const void *p)
 	case IMSG_CORE_COMPILED: {
 		const struct msg_compiled *c = p;
 		return STR_OK(c->digest) && STR_OK(c->why);
+	}
+	case IMSG_CORE_LAUNCHER_HELLO: {
+		const struct msg_hello *h = p;
+		return STR_OK(h->report) && h->level <= 4;
 	}
 	case IMSG_CORE_JOB_DONE: {
 		const struct msg_done *d = p;

@@ -1,13 +1,17 @@
 /*
- * The launcher's side of job execution: turning a forked child into a
- * worker for exactly one job, and the result record a worker hands back.
- * The launcher process itself (src/sandbox/launcher_proc.c) forks workers
- * and compilers, enforces deadlines through pidfds and reports to the core.
+ * The launcher's side of job execution: creating a worker inside its own
+ * namespaces, turning it into a sandboxed process for exactly one job
+ * (DESIGN §6), and the result record a worker hands back, isolation report
+ * included.  The launcher process itself (src/sandbox/launcher_proc.c)
+ * spawns workers and compilers, enforces deadlines through pidfds and
+ * reports to the core.  All confinement policy (seccomp allow-lists,
+ * Landlock rules) lives in src/sandbox/policy.c.
  */
 #ifndef KILN_SANDBOX_H
 #define KILN_SANDBOX_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "kiln/wasm.h"
@@ -15,11 +19,67 @@
 /* First byte on a worker's result pipe: its sandbox is in place. */
 #define WORKER_STARTED 0x52
 
+#define SANDBOX_ISOLATION_LEN	512
+
 /* Written by a worker to its result pipe just before it exits. */
 struct worker_result {
 	int32_t rc;		/* wasm_job_run's return value */
 	struct wasm_result res;
+	/*
+	 * NUL-terminated compact JSON, exactly:
+	 * {"level":"L4","layers":["rlimits",...],"degraded":["userns: EPERM",...]}
+	 * layers in the fixed order rlimits userns pidns netns mntns ipcns
+	 * utsns cgroupns caps nnp landlock:<abi> seccomp; see docs/SANDBOX.md.
+	 */
+	char isolation[SANDBOX_ISOLATION_LEN];
 };
+
+/* The layers of DESIGN §6 a worker can have; bits of sandbox_report. */
+enum sandbox_layer {
+	SANDBOX_RLIMITS		= 1 << 0,
+	SANDBOX_USERNS		= 1 << 1,
+	SANDBOX_PIDNS		= 1 << 2,
+	SANDBOX_NETNS		= 1 << 3,
+	SANDBOX_MNTNS		= 1 << 4,	/* pivot_root into a tmpfs */
+	SANDBOX_IPCNS		= 1 << 5,
+	SANDBOX_UTSNS		= 1 << 6,
+	SANDBOX_CGROUPNS	= 1 << 7,
+	SANDBOX_CAPS		= 1 << 8,	/* no capabilities, bounding set empty */
+	SANDBOX_NNP		= 1 << 9,
+	SANDBOX_LANDLOCK	= 1 << 10,
+	SANDBOX_SECCOMP		= 1 << 11,
+};
+#define SANDBOX_NLAYERS		12
+#define SANDBOX_MAX_DEGRADED	SANDBOX_NLAYERS
+
+/* What a worker achieved: the layers in place and why others are not. */
+struct sandbox_report {
+	uint32_t layers;	/* enum sandbox_layer bits */
+	int landlock_abi;	/* 0 when Landlock is not in place */
+	int ndegraded;
+	char degraded[SANDBOX_MAX_DEGRADED][40];	/* "layer: ERRNO" */
+};
+
+/* A classic BPF program for PR_SET_SECCOMP, compiled once at start. */
+struct sandbox_bpf {
+	void *insns;		/* struct sock_filter[len] */
+	unsigned short len;
+};
+
+/* What Landlock handles (denies unless a rule allows) for one profile. */
+struct sandbox_landlock {
+	uint64_t handled_fs;	/* filesystem rights, masked to the ABI */
+	uint64_t handled_net;	/* ABI >= 4: TCP bind and connect */
+	uint64_t scoped;	/* ABI >= 6: signals, abstract unix sockets */
+	uint64_t module_access;	/* allowed on the one compiled module */
+};
+
+struct worker_result;
+struct worker_spec;
+
+/* A test or probe body run in place of the job; returns the rc to report. */
+typedef int (*worker_body_fn)(struct worker_spec *spec,
+    struct worker_result *out);
 
 struct worker_spec {
 	uid_t uid;		/* run as this user when root */
@@ -28,16 +88,74 @@ struct worker_spec {
 	uint32_t cpu_limit_s;	/* RLIMIT_CPU backstop */
 	int result_fd;		/* write end of the result pipe */
 	struct wasm_job job;	/* descriptors inside are the worker's */
+	const struct sandbox_bpf *filter;	/* NULL: no seccomp (degraded) */
+	worker_body_fn body;	/* NULL: run job; else tests and the probe */
+	/*
+	 * Optional, run by sandbox_worker_spawn in the launcher once the
+	 * child exists and before it may go on (the cgroup hook: e.g.
+	 * cgroup_job_attach(job, pid)); non-zero (-errno) kills the child
+	 * and fails the spawn with that value.
+	 */
+	int (*before_start)(pid_t pid, void *arg);
+	void *before_start_arg;
+	/* filled in by sandbox_worker_spawn for the child */
+	struct sandbox_report report;
+	int sync_fd;		/* read end: the launcher wrote the id maps */
+	int parent_pidfd;	/* the spawning process, to detect its death */
 };
 
 /*
- * Specialises the calling (freshly forked) process into a worker and runs
- * the job: new session, parent-death signal, rlimits, closed descriptors,
- * empty environment, workdir entered (so job.so_path may be relative to it
- * and no directory above needs to be searchable), dropped privileges;
- * writes WORKER_STARTED to result_fd before it runs guest code; writes a struct worker_result to
- * result_fd and exits.  Never returns.
+ * Compiles the wasm worker's seccomp allow-list (default action
+ * KILL_PROCESS) into *out; the caller owns out->insns (free()).  Never
+ * allows unshare, setns, clone or clone3, ptrace, bpf, mount, keyctl,
+ * io_uring_* or perf_event_open.  0 or -errno.
+ */
+int sandbox_policy_worker_wasm(struct sandbox_bpf *out);
+
+/* The wasm worker's Landlock access masks for Landlock ABI abi (>= 1). */
+void sandbox_policy_worker_landlock(int abi, struct sandbox_landlock *out);
+
+/* The Landlock ABI of the running kernel, or -errno (ENOSYS, EOPNOTSUPP). */
+int sandbox_landlock_abi(void);
+
+/*
+ * Creates a worker for spec with clone3(CLONE_PIDFD) inside new user, pid,
+ * net, mount, ipc, uts and cgroup namespaces, mapping spec->uid/gid to
+ * themselves in the user namespace.  Falls back, and records why in the
+ * child's report, to the same namespaces without a user namespace, then to
+ * none.  spec->before_start, if set, runs before the child may go on.
+ * The child runs worker_run(spec) and never returns.  Returns the child's
+ * pid with *pidfd set (close-on-exec), or -errno.
+ */
+pid_t sandbox_worker_spawn(struct worker_spec *spec, int *pidfd);
+
+/*
+ * Specialises a process created by sandbox_worker_spawn into a worker and
+ * runs the job: new session, parent-death signal, rlimits, closed
+ * descriptors, empty environment, workdir entered as root (so job.so_path
+ * may be relative to it), user and group switched, pivot_root into a
+ * tmpfs holding only the module, capabilities dropped, no_new_privs,
+ * Landlock, seccomp last.  A layer that cannot be applied is recorded in
+ * the isolation report; writes WORKER_STARTED to result_fd before it runs
+ * guest code, then a struct worker_result, and exits.  Never returns.
  */
 void worker_run(struct worker_spec *spec) __attribute__((noreturn));
+
+/* Records that layer name is missing because of err (an errno value). */
+void sandbox_report_degrade(struct sandbox_report *rep, const char *name,
+    int err);
+
+/* The level per DESIGN §6: 4 (all layers) down to 0 (rlimits only). */
+int sandbox_report_level(const struct sandbox_report *rep);
+
+/* Writes the report as the JSON of struct worker_result.isolation. */
+void sandbox_report_json(const struct sandbox_report *rep, char *buf,
+    size_t len);
+
+/*
+ * Spawns one probe worker with the full stack for user (uid/gid) and
+ * prints one line per layer and then the level to out.  0 or -errno.
+ */
+int sandbox_probe(FILE *out, uid_t uid, gid_t gid);
 
 #endif

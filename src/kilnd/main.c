@@ -11,6 +11,7 @@
 
 #include "kiln/config.h"
 #include "kiln/proc.h"
+#include "kiln/sandbox.h"
 #include "kiln/util.h"
 
 static void
@@ -19,7 +20,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: kilnd [--config FILE] [--state-dir DIR] [--listen HOST:PORT]"
 	    " [--debug]\n"
-	    "       kilnd --check-config FILE\n");
+	    "       kilnd --check-config FILE\n"
+	    "       kilnd --probe [--config FILE]\n");
 	exit(2);
 }
 
@@ -33,13 +35,14 @@ main(int argc, char *argv[])
 		{ "listen", required_argument, NULL, 'l' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "probe", no_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *config_path = NULL, *check_path = NULL, *state_dir = NULL;
 	const char *listen = NULL, *role = NULL;
 	static struct config conf;
 	char why[512];
-	int ch, debug = 0;
+	int ch, debug = 0, probe = 0;
 
 	while ((ch = getopt_long(argc, argv, "P:", opts, NULL)) != -1) {
 		switch (ch) {
@@ -49,6 +52,7 @@ main(int argc, char *argv[])
 		case 'l': listen = optarg; break;
 		case 'd': debug = 1; break;
 		case 'P': role = optarg; break;
+		case 'p': probe = 1; break;
 		default: usage();
 		}
 	}
@@ -86,6 +90,16 @@ main(int argc, char *argv[])
 	}
 	if (listen != NULL && config_set_listen(&conf, listen) < 0)
 		log_fatalx("--listen wants HOST:PORT, not %s", listen);
+	if (probe) {
+		uid_t uid;
+		gid_t gid;
+
+		/* the sandbox a job would get here, layer by layer;
+		 * it needs only the user, so no state is created */
+		if (proc_user_ids(conf.user, &uid, &gid) < 0)
+			log_fatalx("no such user '%s'", conf.user);
+		return sandbox_probe(stdout, uid, gid) < 0;
+	}
 	if (config_path == NULL &&
 	    config_default_tenant(&conf, why, sizeof(why)) < 0)
 		log_fatalx("%s", why);

@@ -1,6 +1,8 @@
 /*
- * The launcher process (root): started before the parent grows, it forks
- * one worker per job and one compiler per new module, and is the only
+ * The launcher process (root): started before the parent grows, it spawns
+ * one sandboxed worker per job (sandbox_worker_spawn: clone3 into new
+ * namespaces, with the seccomp filter compiled here once at start) and
+ * forks one compiler per new module, and is the only
  * process that kills them.  Wall-clock deadlines are enforced here through
  * pidfds; CPU time has an RLIMIT_CPU backstop in the worker.  It talks only
  * to the core; when the core goes away it exits and its workers die with
@@ -49,6 +51,7 @@ struct launcher {
 	uid_t uid;		/* workers run as conf->user */
 	gid_t gid;
 	int core_fd;
+	struct sandbox_bpf worker_filter;	/* compiled once, at start */
 	struct lchild *kids[MAX_CHILDREN];
 	int nkids;
 };
@@ -245,7 +248,7 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 	struct lchild *c;
 	char so[80], cache[512], **argv, **envp;
 	size_t used = 0;
-	int pfd[2], out_fd, log_fd;
+	int pfd[2], out_fd, log_fd, pidfd;
 	pid_t pid;
 
 	if (s->argc > 4096 || s->envc > 4096)
@@ -267,31 +270,30 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 		    0, -1, -1);
 		goto out;
 	}
-	pid = fork();
-	if (pid == 0) {
-		memset(&spec, 0, sizeof(spec));
-		spec.uid = l->uid;
-		spec.gid = l->gid;
-		spec.workdir = cache;
-		spec.cpu_limit_s = s->timeout_ms / 1000 + 2;
-		spec.result_fd = pfd[1];
-		spec.job.so_path = so;
-		spec.job.input_fd = s->has_input ? input_fd : -1;
-		spec.job.stdout_fd = out_fd;
-		spec.job.stderr_fd = log_fd;
-		spec.job.output_max = s->output_max;
-		spec.job.log_max = s->log_max;
-		spec.job.max_pages = s->max_pages;
-		spec.job.argc = (int)s->argc + 1;
-		spec.job.argv = argv;
-		spec.job.envc = (int)s->envc;
-		spec.job.envp = envp;
-		memcpy(spec.job.seed, s->seed, sizeof(spec.job.seed));
-		worker_run(&spec);
-	}
+	memset(&spec, 0, sizeof(spec));
+	spec.uid = l->uid;
+	spec.gid = l->gid;
+	spec.workdir = cache;
+	spec.cpu_limit_s = s->timeout_ms / 1000 + 2;
+	spec.result_fd = pfd[1];
+	spec.job.so_path = so;
+	spec.job.input_fd = s->has_input ? input_fd : -1;
+	spec.job.stdout_fd = out_fd;
+	spec.job.stderr_fd = log_fd;
+	spec.job.output_max = s->output_max;
+	spec.job.log_max = s->log_max;
+	spec.job.max_pages = s->max_pages;
+	spec.job.argc = (int)s->argc + 1;
+	spec.job.argv = argv;
+	spec.job.envc = (int)s->envc;
+	spec.job.envp = envp;
+	memcpy(spec.job.seed, s->seed, sizeof(spec.job.seed));
+	spec.filter = &l->worker_filter;
+	pid = sandbox_worker_spawn(&spec, &pidfd);
 	close(pfd[1]);
 	if (pid < 0) {
-		log_warn("job %s: fork", s->id);
+		log_warnx("job %s: cannot spawn a worker: %s", s->id,
+		    strerror(-pid));
 		close(pfd[0]);
 		done_send(l, s->id, DONE_START_FAILED, -1, 0, "worker_failed",
 		    0, -1, -1);
@@ -301,8 +303,7 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 	c->kind = KIND_WORKER;
 	snprintf(c->key, sizeof(c->key), "%s", s->id);
 	c->pid = pid;
-	if ((c->pidfd = pidfd_open_(pid)) < 0)
-		log_fatal("pidfd_open");
+	c->pidfd = pidfd;
 	c->result_fd = pfd[0];
 	c->out_fd = out_fd;
 	c->log_fd = log_fd;
@@ -406,7 +407,11 @@ child_reap(struct launcher *l, int i)
 		return;
 	}
 	got = read(c->result_fd, &wr, sizeof(wr)) == sizeof(wr) &&
-	    memchr(wr.res.reason, 0, sizeof(wr.res.reason)) != NULL;
+	    memchr(wr.res.reason, 0, sizeof(wr.res.reason)) != NULL &&
+	    memchr(wr.isolation, 0, sizeof(wr.isolation)) != NULL;
+	/* the lead wires this to the job record; until then, the log */
+	if (got)
+		log_debug("job %s: isolation %s", c->key, wr.isolation);
 	if (c->timed_out)
 		done_send(l, c->key, DONE_TIMED_OUT, -1, SIGKILL, "timeout",
 		    run_ns, c->out_fd, c->log_fd);
@@ -473,6 +478,8 @@ launcher_proc_main(struct config *conf)
 	if (proc_user_ids(conf->user, &l.uid, &l.gid) < 0)
 		log_fatalx("no such user '%s'", conf->user);
 	wasm_runtime_init();
+	if ((rc = sandbox_policy_worker_wasm(&l.worker_filter)) < 0)
+		log_fatalx("worker seccomp policy: %s", strerror(-rc));
 	for (;;) {
 		now = now_mono_ns();
 		next = -1;

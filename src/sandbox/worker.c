@@ -1,90 +1,389 @@
 /*
- * A worker: one forked process that runs exactly one job and exits.  It
- * applies the sandbox layers built so far (control and resources, see
- * DESIGN §6) before touching the tenant's module, then reports how the
- * guest ended through a pipe.  The remaining layers (namespaces, Landlock,
- * seccomp) arrive with the sandbox issue; docs/ARCHITECTURE.md says what a
- * worker has today.
+ * A worker: one process, created by sandbox_worker_spawn inside its own
+ * namespaces, that runs exactly one job and exits.  It applies the layers
+ * of DESIGN §6 before touching the tenant's module: control, resources,
+ * user and group, a root filesystem that is a tmpfs holding only the
+ * compiled module, no capabilities, no_new_privs, Landlock and, last,
+ * the seccomp filter the launcher compiled at start.  A layer that cannot
+ * be applied is recorded in the isolation report, which travels back with
+ * the result; a failure that would leave the worker in an unknown state
+ * ends it (exit 126, an infrastructure failure the core retries).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/landlock.h>
+#include <linux/seccomp.h>
+#include <linux/securebits.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "kiln/proc.h"
 #include "kiln/sandbox.h"
 #include "kiln/util.h"
 
-/* Moves fd to slot (or leaves -1), so close_range can drop the rest. */
-static int
-fd_place(int fd, int slot)
+#define WORKER_FAIL	126
+
+/* Descriptors a worker keeps while it builds its sandbox. */
+enum { FD_RESULT = 3, FD_INPUT, FD_OUTPUT, FD_LOG, FD_SYNC, FD_PARENT,
+    FD_NFIXED };
+
+/* The module's bind mount and where the cache directory was. */
+struct worker_fs {
+	int tree;		/* detached clone of the module, -1: none */
+	int here;		/* O_PATH of the workdir */
+	char name[80];		/* the module's file name in the new root */
+};
+
+static void
+worker_fd_place(int *fds, int n)
 {
-	if (fd < 0)
-		return -1;
-	if (fd != slot && dup2(fd, slot) < 0)
-		_exit(126);
-	return slot;
+	int tmp[FD_NFIXED], i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0 &&
+		    (tmp[i] = fcntl(fds[i], F_DUPFD, FD_NFIXED + 16)) < 0)
+			_exit(WORKER_FAIL);
+	for (i = 0; i < n; i++) {
+		if (fds[i] < 0)
+			continue;
+		if (dup2(tmp[i], FD_RESULT + i) < 0)
+			_exit(WORKER_FAIL);
+		fds[i] = FD_RESULT + i;
+	}
+	syscall(SYS_close_range, 0, 2, 0);
+	syscall(SYS_close_range, FD_RESULT + n, ~0u, 0);
 }
 
 static void
-rlimit_set(int resource, rlim_t value)
+worker_rlimit_set(int resource, rlim_t value)
 {
 	struct rlimit rl = { value, value };
 
 	if (setrlimit(resource, &rl) < 0)
-		_exit(126);
+		_exit(WORKER_FAIL);
+}
+
+/* Parent-death signal (again: credential changes clear it), then check. */
+static void
+worker_parent_watch(int pidfd)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || pidfd < 0)
+		_exit(WORKER_FAIL);
+	/* a pidfd polls readable once its process has exited */
+	if (poll(&p, 1, 0) != 0)
+		_exit(WORKER_FAIL);
+}
+
+/*
+ * Takes what the new root will need while still owner of the cache:
+ * mounts made private, the workdir and a detached clone of the module.
+ */
+static int
+worker_fs_prepare(struct worker_fs *fs, const char *so_path)
+{
+	const char *base;
+
+	fs->tree = fs->here = -1;
+	fs->name[0] = '\0';
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -errno;
+	if ((fs->here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (so_path == NULL)
+		return 0;
+	base = strrchr(so_path, '/');
+	base = base == NULL ? so_path : base + 1;
+	if (snprintf(fs->name, sizeof(fs->name), "%s", base) >=
+	    (int)sizeof(fs->name) || fs->name[0] == '\0' ||
+	    strcmp(fs->name, "..") == 0 || strcmp(fs->name, ".") == 0)
+		return -ENAMETOOLONG;
+	/* a missing module stays missing: dlopen reports load:dlopen */
+	fs->tree = open_tree(AT_FDCWD, so_path, OPEN_TREE_CLONE |
+	    OPEN_TREE_CLOEXEC);
+	if (fs->tree < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Builds the new root, a small tmpfs holding only the module bound
+ * read-only, and pivots into it.  Before the tmpfs is attached a failure
+ * only degrades the layer; after that it ends the worker.
+ */
+static int
+worker_fs_pivot(struct worker_fs *fs)
+{
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY |
+	    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+	int fsfd, mnt = -1, fd, rc = 0;
+
+	if ((fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC)) < 0)
+		return -errno;
+	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "size", "64k", 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_SET_STRING, "nr_inodes", "8", 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
+	    (mnt = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID |
+	    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)) < 0)
+		rc = -errno;
+	close(fsfd);
+	if (rc < 0)
+		return rc;
+	if (fs->tree >= 0 && mount_setattr(fs->tree, "", AT_EMPTY_PATH, &ro,
+	    sizeof(ro)) < 0) {
+		rc = -errno;
+		close(mnt);
+		return rc;
+	}
+	/* over the workdir, in this mount namespace only */
+	if (move_mount(mnt, "", fs->here, "", MOVE_MOUNT_F_EMPTY_PATH |
+	    MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+		rc = -errno;
+		close(mnt);
+		return rc;
+	}
+	if (fchdir(mnt) < 0)
+		_exit(WORKER_FAIL);
+	if (fs->tree >= 0) {
+		if ((fd = openat(mnt, fs->name, O_WRONLY | O_CREAT | O_EXCL |
+		    O_CLOEXEC, 0444)) < 0)
+			_exit(WORKER_FAIL);
+		close(fd);
+		if (move_mount(fs->tree, "", mnt, fs->name,
+		    MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			_exit(WORKER_FAIL);
+	}
+	if (syscall(SYS_pivot_root, ".", ".") < 0 ||
+	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0 ||
+	    mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0)
+		_exit(WORKER_FAIL);
+	close(mnt);
+	return 0;
+}
+
+static void
+worker_fs_close(struct worker_fs *fs)
+{
+	if (fs->tree >= 0)
+		close(fs->tree);
+	if (fs->here >= 0)
+		close(fs->here);
+	fs->tree = fs->here = -1;
+}
+
+/* Clears the bounding, ambient, inheritable, permitted, effective sets. */
+static int
+worker_caps_drop(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	int cap;
+
+	for (cap = 0; cap < 64; cap++) {
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+			if (errno == EINVAL)	/* past CAP_LAST_CAP */
+				break;
+			return -errno;
+		}
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return -errno;
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capset, &h, d) < 0)
+		return -errno;
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	if (d[0].effective | d[0].permitted | d[1].effective | d[1].permitted)
+		return -EPERM;
+	return 0;
+}
+
+int
+sandbox_landlock_abi(void)
+{
+	long abi;
+
+	abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION);
+	return abi < 0 ? -errno : (int)abi;
+}
+
+/* Denies every handled right but reading the module; returns the ABI. */
+static int
+worker_landlock(const char *so_path)
+{
+	struct sandbox_landlock ll;
+	struct {
+		uint64_t handled_fs, handled_net, scoped;
+	} attr;
+	struct {
+		uint64_t allowed;
+		int32_t parent_fd;
+	} __attribute__((packed)) rule;
+	size_t size;
+	int abi, fd, pfd, rc = 0;
+
+	if ((abi = sandbox_landlock_abi()) < 0)
+		return abi;
+	sandbox_policy_worker_landlock(abi, &ll);
+	attr.handled_fs = ll.handled_fs;
+	attr.handled_net = ll.handled_net;
+	attr.scoped = ll.scoped;
+	size = abi >= 6 ? 24 : abi >= 4 ? 16 : 8;
+	if ((fd = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0)) < 0)
+		return -errno;
+	if (so_path != NULL &&
+	    (pfd = open(so_path, O_PATH | O_CLOEXEC)) >= 0) {
+		rule.allowed = ll.module_access & ll.handled_fs;
+		rule.parent_fd = pfd;
+		if (syscall(SYS_landlock_add_rule, fd,
+		    LANDLOCK_RULE_PATH_BENEATH, &rule, 0) < 0)
+			rc = -errno;
+		close(pfd);
+	}
+	if (rc == 0 && syscall(SYS_landlock_restrict_self, fd, 0) < 0)
+		rc = -errno;
+	close(fd);
+	return rc < 0 ? rc : abi;
+}
+
+static int
+worker_seccomp(const struct sandbox_bpf *filter)
+{
+	struct sock_fprog prog;
+
+	if (filter == NULL || filter->len == 0)
+		return -ENOENT;
+	prog.len = filter->len;
+	prog.filter = filter->insns;
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		return -errno;
+	return 0;
 }
 
 void
 worker_run(struct worker_spec *spec)
 {
-	struct worker_result out;
-	uint8_t started;
+	static struct worker_result out;
+	static char so_local[96];
+	struct sandbox_report *rep = &spec->report;
 	struct wasm_job *job = &spec->job;
+	struct worker_fs fs = { -1, -1, "" };
+	int fds[FD_NFIXED - FD_RESULT];
+	int privileged, rc, secbits;
+	uint8_t started;
 	sigset_t none;
-	int tmp[4], i;
+	char go;
 
 	/* layer 0: control */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() == 1)
-		_exit(126);
 	setsid();
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	clearenv();
-	tmp[0] = spec->result_fd < 0 ? -1 : fcntl(spec->result_fd, F_DUPFD, 16);
-	tmp[1] = job->input_fd < 0 ? -1 : fcntl(job->input_fd, F_DUPFD, 16);
-	tmp[2] = fcntl(job->stdout_fd, F_DUPFD, 16);
-	tmp[3] = fcntl(job->stderr_fd, F_DUPFD, 16);
-	for (i = 0; i < 4; i++)
-		if (tmp[i] < 0 && !(i == 1 && job->input_fd < 0))
-			_exit(126);
-	spec->result_fd = fd_place(tmp[0], 3);
-	job->input_fd = fd_place(tmp[1], 4);
-	job->stdout_fd = fd_place(tmp[2], 5);
-	job->stderr_fd = fd_place(tmp[3], 6);
-	syscall(SYS_close_range, 0, 2, 0);
-	syscall(SYS_close_range, 7, ~0u, 0);
+	fds[FD_RESULT - FD_RESULT] = spec->result_fd;
+	fds[FD_INPUT - FD_RESULT] = job->input_fd;
+	fds[FD_OUTPUT - FD_RESULT] = job->stdout_fd;
+	fds[FD_LOG - FD_RESULT] = job->stderr_fd;
+	fds[FD_SYNC - FD_RESULT] = spec->sync_fd;
+	fds[FD_PARENT - FD_RESULT] = spec->parent_pidfd;
+	worker_fd_place(fds, FD_NFIXED - FD_RESULT);
+	spec->result_fd = fds[0];
+	job->input_fd = fds[1];
+	job->stdout_fd = fds[2];
+	job->stderr_fd = fds[3];
+	if (spec->result_fd < 0 || job->stdout_fd < 0 || job->stderr_fd < 0)
+		_exit(WORKER_FAIL);
+	/* the launcher has written our id maps (or gone away) */
+	if (fds[4] < 0 || read(fds[4], &go, 1) != 1)
+		_exit(WORKER_FAIL);
+	close(fds[4]);
+	worker_parent_watch(fds[5]);
 
-	/* layer 1: resources */
-	rlimit_set(RLIMIT_CPU, spec->cpu_limit_s);
-	rlimit_set(RLIMIT_CORE, 0);
-	rlimit_set(RLIMIT_NOFILE, 16);
+	/* layer 1: resources (cgroups: src/cgroup/cgroup.c, not here) */
+	worker_rlimit_set(RLIMIT_CPU, spec->cpu_limit_s);
+	worker_rlimit_set(RLIMIT_CORE, 0);
+	worker_rlimit_set(RLIMIT_NOFILE, 16);
+	rep->layers |= SANDBOX_RLIMITS;
 
-	/* layer 3 (partial): identity */
-	if (chdir(spec->workdir) < 0 || proc_drop_privileges(spec->uid, spec->gid) < 0)
-		_exit(126);
+	/* layer 2: the mount namespace, first what needs the old identity */
+	if (chdir(spec->workdir) < 0)
+		_exit(WORKER_FAIL);
+	if ((rep->layers & SANDBOX_MNTNS) &&
+	    (rc = worker_fs_prepare(&fs, job->so_path)) < 0) {
+		rep->layers &= ~SANDBOX_MNTNS;
+		sandbox_report_degrade(rep, "mntns", rc);
+		worker_fs_close(&fs);
+	}
 
+	/* layer 3: identity; keep capabilities until the root is built */
+	privileged = (rep->layers & SANDBOX_USERNS) || geteuid() == 0;
+	if (privileged) {
+		secbits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+		    SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED |
+		    SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
+		    SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+		if (prctl(PR_SET_SECUREBITS, secbits) < 0 ||
+		    setgroups(1, &spec->gid) < 0 ||
+		    setresgid(spec->gid, spec->gid, spec->gid) < 0 ||
+		    setresuid(spec->uid, spec->uid, spec->uid) < 0)
+			_exit(WORKER_FAIL);
+		worker_parent_watch(fds[5]);
+	}
+	if (rep->layers & SANDBOX_MNTNS) {
+		if ((rc = worker_fs_pivot(&fs)) < 0) {
+			rep->layers &= ~SANDBOX_MNTNS;
+			sandbox_report_degrade(rep, "mntns", rc);
+		} else if (job->so_path != NULL) {
+			snprintf(so_local, sizeof(so_local), "./%s", fs.name);
+			job->so_path = so_local;
+		}
+		worker_fs_close(&fs);
+	}
+	if ((rc = worker_caps_drop()) == 0)
+		rep->layers |= SANDBOX_CAPS;
+	else
+		sandbox_report_degrade(rep, "caps", rc);
+	if (prctl(PR_SET_DUMPABLE, 0) < 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		_exit(WORKER_FAIL);
+	rep->layers |= SANDBOX_NNP;
+	close(fds[5]);
+
+	/* layer 4: Landlock */
+	if ((rc = worker_landlock(job->so_path)) > 0) {
+		rep->layers |= SANDBOX_LANDLOCK;
+		rep->landlock_abi = rc;
+	} else
+		sandbox_report_degrade(rep, "landlock", rc);
+
+	/* layer 5: seccomp, last */
+	if ((rc = worker_seccomp(spec->filter)) == 0)
+		rep->layers |= SANDBOX_SECCOMP;
+	else
+		sandbox_report_degrade(rep, "seccomp", rc);
+
+	memset(&out, 0, sizeof(out));
+	sandbox_report_json(rep, out.isolation, sizeof(out.isolation));
 	started = WORKER_STARTED;
 	if (fd_write_all(spec->result_fd, &started, 1) < 0)
-		_exit(126);
-	memset(&out, 0, sizeof(out));
-	out.rc = wasm_job_run(job, &out.res);
+		_exit(WORKER_FAIL);
+	if (spec->body != NULL)
+		out.rc = spec->body(spec, &out);
+	else
+		out.rc = wasm_job_run(job, &out.res);
 	(void)!fd_write_all(spec->result_fd, &out, sizeof(out));
 	_exit(0);
 }

@@ -50,7 +50,7 @@ struct job {
 	char idem_key[JOB_IDEM_LEN];
 	char *spec_json;
 	uint32_t attempts;		/* infrastructure retries so far */
-	int32_t exit_code;		/* guest exit status, -1 when none */
+	int64_t exit_code;		/* guest exit status (u32), -1: none */
 	char reason[JOB_REASON_LEN];	/* machine-readable, "" when none */
 	char output[JOB_DIGEST_LEN];	/* blob digest of stdout, or "" */
 	char log[JOB_DIGEST_LEN];	/* blob digest of stderr, or "" */

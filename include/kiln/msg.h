@@ -177,7 +177,7 @@ struct msg_hello {
 struct msg_done {
 	char id[JOB_ID_LEN];
 	uint32_t kind;		/* enum done_kind */
-	int32_t exit_code;
+	int64_t exit_code;	/* the guest's u32 exit code, -1: none */
 	int32_t signal;
 	char reason[JOB_REASON_LEN];
 	int64_t run_ns;		/* wall time the worker lived */

@@ -72,7 +72,7 @@ struct wasm_job {
 };
 
 struct wasm_result {
-	int exit_code;		/* proc_exit code, 0 when the entry returns */
+	uint32_t exit_code;	/* proc_exit code, 0 when the entry returns */
 	/*
 	 * "" on success or a non-zero exit; otherwise one of "trap:oob",
 	 * "trap:stack", "trap:div0", "trap:int_overflow",

@@ -203,7 +203,7 @@ compile_start(struct launcher *l, const struct msg_compile *req, int wasm_fd)
 
 static void
 done_send(struct launcher *l, const char *id, enum done_kind kind,
-    int exit_code, int sig, const char *reason, int64_t run_ns, int out_fd,
+    int64_t exit_code, int sig, const char *reason, int64_t run_ns, int out_fd,
     int log_fd)
 {
 	struct msg_done d;

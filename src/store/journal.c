@@ -276,6 +276,7 @@ job_bind(sqlite3_stmt *s, const struct job *j)
 	int rc;
 
 	if ((state = job_state_name(j->state)) == NULL ||
+	    j->exit_code < -1 || j->exit_code > UINT32_MAX ||
 	    j->output_bytes > INT64_MAX || j->log_bytes > INT64_MAX)
 		return -EINVAL;
 	if ((rc = bind_field(s, 1, j->id, sizeof(j->id))) < 0 ||
@@ -344,9 +345,9 @@ job_read(sqlite3_stmt *s, struct job *j)
 	if (col_int(s, COL_ATTEMPTS, 0, UINT32_MAX, &v) < 0)
 		return -EIO;
 	j->attempts = (uint32_t)v;
-	if (col_int(s, COL_EXIT_CODE, INT32_MIN, INT32_MAX, &v) < 0)
+	if (col_int(s, COL_EXIT_CODE, -1, UINT32_MAX, &v) < 0)
 		return -EIO;
-	j->exit_code = (int32_t)v;
+	j->exit_code = v;
 	if (col_int(s, COL_OUTPUT_BYTES, 0, INT64_MAX, &v) < 0)
 		return -EIO;
 	j->output_bytes = (uint64_t)v;

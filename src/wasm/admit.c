@@ -401,6 +401,12 @@ parse_memories(struct admit *a)
 		return admit_fail(a, -KILN_EQUOTA,
 		    "initial memory of %u pages exceeds the quota of %u pages",
 		    min, a->max_initial_pages);
+	/* the runtime maps at most WASM_RT_PAGES_MAX: never admit what
+	 * could never run */
+	if (min > WASM_RT_PAGES_MAX)
+		return admit_fail(a, -KILN_EQUOTA,
+		    "initial memory of %u pages exceeds the runtime's limit "
+		    "of %u pages", min, WASM_RT_PAGES_MAX);
 	return 0;
 }
 

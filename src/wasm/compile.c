@@ -415,7 +415,7 @@ wasm_module_compile_flags(const char *wasm_path, const char *so_path,
 	char *dir = NULL, *m_c = NULL, *m_h = NULL, *shim_c = NULL;
 	char *tmp_so = NULL, **argv = NULL;
 	uint8_t *bytes = NULL;
-	size_t len;
+	size_t len, n;
 	int fd, rc, arity;
 
 	if (why != NULL && whylen > 0)
@@ -445,8 +445,13 @@ wasm_module_compile_flags(const char *wasm_path, const char *so_path,
 		    kiln_strerror(rc));
 	if (rc != 0) {
 		tool_line(&err, line, sizeof(line));
+		/* "<path>:<offset>: error: ..." names our scratch directory;
+		 * a tenant sees only "<offset>: error: ..." */
+		n = strlen(wasm_path);
 		return compile_fail(rc == 1 ? -KILN_EINVAL_MODULE :
-		    -KILN_ECOMPILE, why, whylen, "%s", line);
+		    -KILN_ECOMPILE, why, whylen, "%s",
+		    strncmp(line, wasm_path, n) == 0 && line[n] == ':' ?
+		    line + n + 1 : line);
 	}
 
 	dir = xasprintf("%s/kiln-wasm-XXXXXX", scratch_dir);

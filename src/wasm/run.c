@@ -181,7 +181,7 @@ wasm_job_run(const struct wasm_job *job, struct wasm_result *res)
 	code = wasm_so_call(&so, inst, &ctx, 1);
 
 	if (code == WASM_UNWIND_EXIT)
-		res->exit_code = (int)ctx.exit_code;
+		res->exit_code = ctx.exit_code;
 	reason_set(res->reason, sizeof(res->reason), run_reason(code, &ctx));
 
 	so.free(inst);

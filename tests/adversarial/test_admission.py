@@ -14,17 +14,7 @@ from advlib import K, eq, leb, name, section, vec, module, func_import, \
 
 # Cases whose assertion states the right behaviour but the current daemon
 # does not meet it yet: {case name: reason}.
-EXPECTED_FAIL = {
-    'mem_65536_pages_big_tenant':
-        'a tenant with max_pages = 65536 gets a 65536-page module admitted '
-        '(201) although the runtime caps memories at 65535 pages: every job '
-        'of it ends memory_limit; admission should refuse it',
-    'validator_detail_no_host_path':
-        'details from wasm-validate other than opcode errors start with the '
-        'host path of the scratch file (STATE/tmp/<digest>.<pid>/'
-        'module.wasm:), leaking the state directory and a pid to tenants; '
-        'docs/WASM.md shows the line without a path',
-}
+EXPECTED_FAIL = {}
 
 W = 'wasi_snapshot_preview1'
 MEM_EXPORT = name('memory') + b'\x02\x00'

@@ -13,14 +13,7 @@ from advlib import K
 
 # Cases whose assertion states the right behaviour but the current daemon
 # does not meet it yet: {case name: reason}.
-EXPECTED_FAIL = {
-    'exit_0xffffffff':
-        'proc_exit(0xffffffff) ends FAILED with reason "exit_code" but '
-        'exit_code null (the u32 code is cast to int and lost on the way); '
-        'docs/WASM.md: proc_exit(n) gives exit_code n',
-    'exit_0x80000000':
-        'proc_exit(0x80000000): the same as 0xffffffff, exit_code null',
-}
+EXPECTED_FAIL = {}
 
 OUT_MAX = 1000
 LOG_MAX = 777

@@ -99,7 +99,7 @@ def test_modules():
             ('simd', 'invalid_module',
              '0000032: error: unexpected opcode: 0xfd 0x11'),
             ('bigmem', 'memory_quota',
-             'initial memory of 65536 pages exceeds the quota of 16 pages'),
+             'initial memory of 65535 pages exceeds the quota of 16 pages'),
             ('no_entry', 'invalid_module',
              'module exports neither "_start" nor "run"'),
             ('bad_entry_type', 'invalid_module',

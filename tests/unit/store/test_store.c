@@ -235,7 +235,7 @@ test_job_roundtrip(void **state)
 	j.spec_json = xstrdup("{\"args\":[\"--n\",\"3\",\"q\\\"x\"],"
 	    "\"env\":{\"K\":\"\xe2\x82\xac\"}}");
 	j.attempts = 3;
-	j.exit_code = -7;
+	j.exit_code = 4294967295;	/* the largest u32 guest code */
 	snprintf(j.reason, sizeof(j.reason), "trap:unreachable");
 	snprintf(j.output, sizeof(j.output), "%s", DIGEST_C);
 	snprintf(j.log, sizeof(j.log), "%s", DIGEST_B);
@@ -262,7 +262,7 @@ test_job_roundtrip(void **state)
 	assert_non_null(g.spec_json);
 	assert_string_equal(g.spec_json, j.spec_json);
 	assert_int_equal(g.attempts, 3);
-	assert_int_equal(g.exit_code, -7);
+	assert_true(g.exit_code == 4294967295);
 	assert_string_equal(g.reason, "trap:unreachable");
 	assert_string_equal(g.output, DIGEST_C);
 	assert_string_equal(g.log, DIGEST_B);
@@ -425,7 +425,7 @@ test_job_update_events(void **state)
 	assert_int_equal(store_job_update(fx->st, &j, NULL, 0), 0);
 	j.state = JOB_FAILED;
 	j.attempts = 1;
-	j.exit_code = -9;
+	j.exit_code = 9;
 	snprintf(j.reason, sizeof(j.reason), "oom");
 	snprintf(j.output, sizeof(j.output), "%s", DIGEST_B);
 	snprintf(j.log, sizeof(j.log), "%s", DIGEST_C);
@@ -442,7 +442,7 @@ test_job_update_events(void **state)
 	assert_int_equal(store_job_get(fx->st, "job_1", &g), 0);
 	assert_int_equal(g.state, JOB_FAILED);
 	assert_int_equal(g.attempts, 1);
-	assert_int_equal(g.exit_code, -9);
+	assert_int_equal(g.exit_code, 9);
 	assert_string_equal(g.reason, "oom");
 	assert_string_equal(g.output, DIGEST_B);
 	assert_string_equal(g.log, DIGEST_C);

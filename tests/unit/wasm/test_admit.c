@@ -199,6 +199,23 @@ test_valid_files(void **state)
 	    "initial memory of 17 pages exceeds the quota of 16 pages");
 	free(buf);
 
+	/* 65536 pages pass any quota but never the runtime: refused */
+	{
+		struct mb m;
+
+		mb_init(&m);
+		TYPES(&m);
+		FUNCS(&m);
+		/* memory: no maximum, 65536 initial pages (LEB 0x80 0x80 4) */
+		SEC(&m, 5, 1, 0x00, 0x80, 0x80, 0x04);
+		EXPORTS(&m);
+		CODE(&m);
+		assert_int_equal(admit(&m, UINT32_MAX, &info, why,
+		    sizeof(why)), -KILN_EQUOTA);
+		assert_string_equal(why, "initial memory of 65536 pages "
+		    "exceeds the runtime's limit of 65535 pages");
+	}
+
 	buf = load("KILN_TEST_SDK_DIR", "sha256", &len);
 	assert_int_equal(wasm_module_admit(buf, len, 1024, &info, why,
 	    sizeof(why)), 0);
@@ -224,7 +241,7 @@ test_reject_files(void **state)
 	    -KILN_EIMPORT, "import \"wasi_snapshot_preview1\".\"fd_write\" "
 	    "has the wrong type");
 	expect_file("KILN_TEST_WASM_DIR", "bigmem", 1024, -KILN_EQUOTA,
-	    "initial memory of 65536 pages exceeds the quota of 1024 pages");
+	    "initial memory of 65535 pages exceeds the quota of 1024 pages");
 	expect_file("KILN_TEST_WASM_DIR", "no_entry", 1024,
 	    -KILN_EINVAL_MODULE,
 	    "module exports neither \"_start\" nor \"run\"");

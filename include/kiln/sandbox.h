@@ -29,7 +29,8 @@ struct worker_result {
 	 * NUL-terminated compact JSON, exactly:
 	 * {"level":"L4","layers":["rlimits",...],"degraded":["userns: EPERM",...]}
 	 * layers in the fixed order rlimits userns pidns netns mntns ipcns
-	 * utsns cgroupns caps nnp landlock:<abi> seccomp; see docs/SANDBOX.md.
+	 * utsns cgroupns caps nnp landlock:<abi> seccomp cgroup; see
+	 * docs/SANDBOX.md.
 	 */
 	char isolation[SANDBOX_ISOLATION_LEN];
 };
@@ -48,8 +49,9 @@ enum sandbox_layer {
 	SANDBOX_NNP		= 1 << 9,
 	SANDBOX_LANDLOCK	= 1 << 10,
 	SANDBOX_SECCOMP		= 1 << 11,
+	SANDBOX_CGROUP		= 1 << 12,	/* the job's own cgroup limits */
 };
-#define SANDBOX_NLAYERS		12
+#define SANDBOX_NLAYERS		13
 #define SANDBOX_MAX_DEGRADED	SANDBOX_NLAYERS
 
 /* What a worker achieved: the layers in place and why others are not. */
@@ -98,6 +100,14 @@ struct worker_spec {
 	 */
 	int (*before_start)(pid_t pid, void *arg);
 	void *before_start_arg;
+	/*
+	 * The job's cgroup: 1 when before_start attaches the child to it,
+	 * -errno when there is none (the report says why), 0 when not asked
+	 * for (tests of other layers).
+	 */
+	int cgroup_state;
+	/* below this level (0..4) the worker refuses to run guest code */
+	int min_isolation;
 	/* filled in by sandbox_worker_spawn for the child */
 	struct sandbox_report report;
 	int sync_fd;		/* read end: the launcher wrote the id maps */
@@ -141,6 +151,9 @@ pid_t sandbox_worker_spawn(struct worker_spec *spec, int *pidfd);
  */
 void worker_run(struct worker_spec *spec) __attribute__((noreturn));
 
+/* A before_start hook: attaches pid to the struct cgroup_job arg. */
+int sandbox_cgroup_attach(pid_t pid, void *job);
+
 /* Records that layer name is missing because of err (an errno value). */
 void sandbox_report_degrade(struct sandbox_report *rep, const char *name,
     int err);
@@ -153,8 +166,18 @@ void sandbox_report_json(const struct sandbox_report *rep, char *buf,
     size_t len);
 
 /*
- * Spawns one probe worker with the full stack for user (uid/gid) and
- * prints one line per layer and then the level to out.  0 or -errno.
+ * Spawns one worker with the full stack for uid/gid, in a cgroup of cg
+ * when cg is usable (NULL: none), exactly as for a job but running no
+ * guest; copies its isolation report into report.  Returns the level
+ * (0..4) or -errno.
+ */
+struct cgroup_env;
+int sandbox_probe_worker(uid_t uid, gid_t gid, const struct cgroup_env *cg,
+    char *report, size_t len);
+
+/*
+ * `kilnd --probe`: probes cgroups and one worker, then prints one line per
+ * layer, the level and the report to out.  0 or -errno.
  */
 int sandbox_probe(FILE *out, uid_t uid, gid_t gid);
 

@@ -691,6 +691,7 @@ core_launcher_lost(struct core *c)
 	if (c->launcher_fd >= 0)
 		close(c->launcher_fd);
 	c->launcher_fd = -1;
+	c->node_level = -1;	/* until the next launcher says hello */
 	while (c->nruns > 0) {
 		struct run *run = &c->runs[c->nruns - 1];
 		uint64_t cancel_req = run->cancel_req;

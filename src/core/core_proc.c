@@ -214,6 +214,9 @@ api_dispatch(struct core *c, struct msg *m)
 		if (c->draining)
 			core_problem(c, m->hdr.id, 503, PROBLEM_UNAVAILABLE,
 			    "kilnd is shutting down");
+		else if (c->node_level < 0)
+			core_problem(c, m->hdr.id, 503, PROBLEM_UNAVAILABLE,
+			    "no launcher has reported its sandbox yet");
 		else
 			core_reply(c, m->hdr.id, 200, PROBLEM_NONE, REPLY_TEXT,
 			    NULL, "ready\n", 6, 0);

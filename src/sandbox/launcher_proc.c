@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kiln/cgroup.h"
 #include "kiln/error.h"
 #include "kiln/msg.h"
 #include "kiln/proc.h"
@@ -30,6 +31,11 @@
 #include "kiln/util.h"
 
 #define MAX_CHILDREN	1024
+/* A worker's cgroup: guest memory plus the runtime and the module, a
+ * handful of tasks (a wasm worker never forks), one CPU. */
+#define WORKER_MEM_OVERHEAD	(64ull << 20)
+#define WORKER_PIDS_MAX		8
+#define WORKER_CPU_MILLIS	1000
 
 enum child_kind { KIND_WORKER, KIND_COMPILER };
 
@@ -44,6 +50,8 @@ struct lchild {
 	int64_t deadline_ns;	/* 0: none */
 	int timed_out, killed;
 	int running;		/* worker: reported its sandbox in place */
+	int has_cgroup;		/* worker: cg is its own cgroup */
+	struct cgroup_job cg;
 };
 
 struct launcher {
@@ -52,6 +60,8 @@ struct launcher {
 	gid_t gid;
 	int core_fd;
 	struct sandbox_bpf worker_filter;	/* compiled once, at start */
+	struct cgroup_env cg;		/* where job cgroups go, if anywhere */
+	int cg_err;			/* why there are none: -errno, or 0 */
 	struct lchild *kids[MAX_CHILDREN];
 	int nkids;
 };
@@ -82,6 +92,8 @@ child_free(struct launcher *l, int i)
 	struct lchild *c = l->kids[i];
 
 	close(c->pidfd);
+	if (c->has_cgroup && cgroup_job_destroy(&c->cg) < 0)
+		log_warnx("cgroup of %s not removed", c->key);
 	if (c->result_fd >= 0)
 		close(c->result_fd);
 	if (c->out_fd >= 0)
@@ -204,7 +216,7 @@ compile_start(struct launcher *l, const struct msg_compile *req, int wasm_fd)
 static void
 done_send(struct launcher *l, const char *id, enum done_kind kind,
     int64_t exit_code, int sig, const char *reason, int64_t run_ns, int out_fd,
-    int log_fd)
+    int log_fd, const char *isolation)
 {
 	struct msg_done d;
 
@@ -215,6 +227,7 @@ done_send(struct launcher *l, const char *id, enum done_kind kind,
 	d.signal = sig;
 	snprintf(d.reason, sizeof(d.reason), "%s", reason);
 	d.run_ns = run_ns;
+	snprintf(d.isolation, sizeof(d.isolation), "%s", isolation);
 	send_or_die(l, IMSG_CORE_JOB_DONE, &d, sizeof(d), out_fd, log_fd);
 }
 
@@ -240,15 +253,56 @@ tail_split(const uint8_t *tail, size_t tlen, uint32_t n, char **vec,
 	return 0;
 }
 
+/*
+ * Finds where job cgroups can go (v2 when delegated, else v1 under our
+ * own cgroup); without any, every job's report says why.
+ */
+static void
+launcher_cgroups_probe(struct launcher *l)
+{
+	char why[256];
+	int rc;
+
+	if ((rc = cgroup_env_probe(&l->cg, why, sizeof(why))) < 0 ||
+	    l->cg.mode == CGROUP_MODE_NONE) {
+		l->cg_err = rc < 0 ? rc : -EOPNOTSUPP;
+		log_warnx("no job cgroups: %s", rc < 0 ? strerror(-rc) : why);
+		return;
+	}
+	log_info("job cgroups: %s", l->cg.desc);
+}
+
+/*
+ * Tells the core what isolation its jobs will get here: one worker is
+ * spawned exactly as for a job, and its report is the node's.
+ */
+static void
+launcher_hello(struct launcher *l)
+{
+	struct msg_hello h;
+	int level;
+
+	memset(&h, 0, sizeof(h));
+	level = sandbox_probe_worker(l->uid, l->gid, l->cg_err ? NULL : &l->cg,
+	    h.report, sizeof(h.report));
+	if (level < 0)
+		log_fatalx("cannot start a probe worker: %s", strerror(-level));
+	h.level = (uint32_t)level;
+	log_info("workers here get isolation L%d: %s", level, h.report);
+	send_or_die(l, IMSG_CORE_LAUNCHER_HELLO, &h, sizeof(h), -1, -1);
+}
+
 static void
 job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
     size_t tlen, int input_fd)
 {
 	struct worker_spec spec;
+	struct cgroup_limits limits;
+	struct cgroup_job cg;
 	struct lchild *c;
 	char so[80], cache[512], **argv, **envp;
 	size_t used = 0;
-	int pfd[2], out_fd, log_fd, pidfd;
+	int pfd[2], out_fd, log_fd, pidfd, rc;
 	pid_t pid;
 
 	if (s->argc > 4096 || s->envc > 4096)
@@ -267,7 +321,7 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 	if (out_fd < 0 || log_fd < 0 || pipe2(pfd, O_CLOEXEC) < 0) {
 		log_warn("job %s: cannot set up the worker", s->id);
 		done_send(l, s->id, DONE_START_FAILED, -1, 0, "worker_failed",
-		    0, -1, -1);
+		    0, -1, -1, "");
 		goto out;
 	}
 	memset(&spec, 0, sizeof(spec));
@@ -289,14 +343,34 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 	spec.job.envp = envp;
 	memcpy(spec.job.seed, s->seed, sizeof(spec.job.seed));
 	spec.filter = &l->worker_filter;
+	spec.min_isolation = (int)s->min_isolation;
+	/* resources: the job's own cgroup, attached before it may run */
+	limits.mem_bytes = (uint64_t)s->max_pages * WASM_PAGE_SIZE +
+	    WORKER_MEM_OVERHEAD;
+	limits.pids_max = WORKER_PIDS_MAX;
+	limits.cpu_millis = WORKER_CPU_MILLIS;
+	memset(&cg, 0, sizeof(cg));
+	spec.cgroup_state = l->cg_err;
+	if (l->cg_err == 0) {
+		if ((rc = cgroup_job_create(&l->cg, s->id, &limits, &cg)) < 0) {
+			log_warnx("job %s: no cgroup: %s", s->id, strerror(-rc));
+			spec.cgroup_state = rc;
+		} else {
+			spec.cgroup_state = 1;
+			spec.before_start = sandbox_cgroup_attach;
+			spec.before_start_arg = &cg;
+		}
+	}
 	pid = sandbox_worker_spawn(&spec, &pidfd);
 	close(pfd[1]);
 	if (pid < 0) {
 		log_warnx("job %s: cannot spawn a worker: %s", s->id,
 		    strerror(-pid));
+		if (spec.cgroup_state == 1)
+			cgroup_job_destroy(&cg);
 		close(pfd[0]);
 		done_send(l, s->id, DONE_START_FAILED, -1, 0, "worker_failed",
-		    0, -1, -1);
+		    0, -1, -1, "");
 		goto out;
 	}
 	c = xcalloc(1, sizeof(*c));
@@ -304,6 +378,8 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 	snprintf(c->key, sizeof(c->key), "%s", s->id);
 	c->pid = pid;
 	c->pidfd = pidfd;
+	c->has_cgroup = spec.cgroup_state == 1;
+	c->cg = cg;
 	c->result_fd = pfd[0];
 	c->out_fd = out_fd;
 	c->log_fd = log_fd;
@@ -377,6 +453,7 @@ child_reap(struct launcher *l, int i)
 	int status = 0, got;
 	char buf[JOB_REASON_LEN];
 	int64_t run_ns = now_mono_ns() - c->started_ns;
+	struct cgroup_outcome cg;
 
 	if (waitpid(c->pid, &status, 0) < 0)
 		log_fatal("waitpid");
@@ -398,36 +475,41 @@ child_reap(struct launcher *l, int i)
 		/* it died, or was killed, before running any guest code */
 		if (c->killed)
 			done_send(l, c->key, DONE_KILLED, -1, SIGKILL,
-			    "cancelled", run_ns, -1, -1);
+			    "cancelled", run_ns, -1, -1, "");
 		else
 			done_send(l, c->key, DONE_START_FAILED, -1, 0,
 			    c->timed_out ? "start_timeout" : "worker_failed",
-			    run_ns, -1, -1);
+			    run_ns, -1, -1, "");
 		child_free(l, i);
 		return;
 	}
 	got = read(c->result_fd, &wr, sizeof(wr)) == sizeof(wr) &&
 	    memchr(wr.res.reason, 0, sizeof(wr.res.reason)) != NULL &&
 	    memchr(wr.isolation, 0, sizeof(wr.isolation)) != NULL;
-	/* the lead wires this to the job record; until then, the log */
-	if (got)
-		log_debug("job %s: isolation %s", c->key, wr.isolation);
+	if (c->has_cgroup && cgroup_job_outcome(&c->cg, &cg) == 0 &&
+	    !got && WIFSIGNALED(status)) {
+		/* the kernel's reason beats the signal's name */
+		if (cg.oom_kills > 0)
+			snprintf(buf, sizeof(buf), "memory_limit");
+		else if (cg.pids_max_hits > 0)
+			snprintf(buf, sizeof(buf), "pids_limit");
+	}
 	if (c->timed_out)
 		done_send(l, c->key, DONE_TIMED_OUT, -1, SIGKILL, "timeout",
-		    run_ns, c->out_fd, c->log_fd);
+		    run_ns, c->out_fd, c->log_fd, "");
 	else if (c->killed)
 		done_send(l, c->key, DONE_KILLED, -1, SIGKILL, "cancelled",
-		    run_ns, c->out_fd, c->log_fd);
+		    run_ns, c->out_fd, c->log_fd, "");
 	else if (got)
 		done_send(l, c->key, DONE_EXITED, wr.res.exit_code, 0,
-		    wr.res.reason, run_ns, c->out_fd, c->log_fd);
+		    wr.res.reason, run_ns, c->out_fd, c->log_fd, wr.isolation);
 	else if (WIFSIGNALED(status))
 		done_send(l, c->key, DONE_SIGNALED, -1, WTERMSIG(status),
-		    signal_reason(WTERMSIG(status), buf, sizeof(buf)), run_ns,
-		    c->out_fd, c->log_fd);
+		    buf[0] ? buf : signal_reason(WTERMSIG(status), buf,
+		    sizeof(buf)), run_ns, c->out_fd, c->log_fd, "");
 	else
 		done_send(l, c->key, DONE_START_FAILED, -1, 0,
-		    "worker_failed", run_ns, -1, -1);
+		    "worker_failed", run_ns, -1, -1, "");
 	child_free(l, i);
 }
 
@@ -480,6 +562,8 @@ launcher_proc_main(struct config *conf)
 	wasm_runtime_init();
 	if ((rc = sandbox_policy_worker_wasm(&l.worker_filter)) < 0)
 		log_fatalx("worker seccomp policy: %s", strerror(-rc));
+	launcher_cgroups_probe(&l);
+	launcher_hello(&l);
 	for (;;) {
 		now = now_mono_ns();
 		next = -1;

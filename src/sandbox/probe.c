@@ -13,12 +13,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kiln/cgroup.h"
 #include "kiln/sandbox.h"
 #include "kiln/util.h"
 
 static const char *const probe_layers[SANDBOX_NLAYERS] = {
 	"rlimits", "userns", "pidns", "netns", "mntns", "ipcns", "utsns",
-	"cgroupns", "caps", "nnp", "landlock", "seccomp",
+	"cgroupns", "caps", "nnp", "landlock", "seccomp", "cgroup",
 };
 
 static int
@@ -50,24 +51,31 @@ probe_has(const char *iso, const char *name, int *abi)
 }
 
 int
-sandbox_probe(FILE *out, uid_t uid, gid_t gid)
+sandbox_probe_worker(uid_t uid, gid_t gid, const struct cgroup_env *cg,
+    char *report, size_t len)
 {
 	struct sandbox_bpf filter = { NULL, 0 };
+	struct cgroup_limits limits = { 64u << 20, 8, 1000 };
+	struct cgroup_job cj;
 	struct worker_spec spec;
 	struct worker_result wr;
+	char name[32];
 	uint8_t marker;
-	int pfd[2], pidfd, status, i, rc, nul, abi = 0;
+	int pfd[2], pidfd, status, rc, nul;
 	pid_t pid;
 
 	memset(&spec, 0, sizeof(spec));
+	memset(&cj, 0, sizeof(cj));
+	report[0] = '\0';
 	if ((rc = sandbox_policy_worker_wasm(&filter)) < 0)
-		fprintf(out, "seccomp: policy does not compile: %s\n",
-		    strerror(-rc));
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -errno;
+		log_warnx("seccomp policy does not compile: %s", strerror(-rc));
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		rc = -errno;
+		goto out_filter;
+	}
 	if ((nul = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0) {
 		rc = -errno;
-		goto out;
+		goto out_pipe;
 	}
 	spec.uid = uid;
 	spec.gid = gid;
@@ -78,56 +86,94 @@ sandbox_probe(FILE *out, uid_t uid, gid_t gid)
 	spec.job.stdout_fd = spec.job.stderr_fd = nul;
 	spec.filter = filter.len ? &filter : NULL;
 	spec.body = probe_body;
+	spec.cgroup_state = -EOPNOTSUPP;
+	snprintf(name, sizeof(name), "probe-%d", (int)getpid());
+	if (cg != NULL && cg->mode != CGROUP_MODE_NONE) {
+		if ((rc = cgroup_job_create(cg, name, &limits, &cj)) < 0)
+			spec.cgroup_state = rc;
+		else {
+			spec.cgroup_state = 1;
+			spec.before_start = sandbox_cgroup_attach;
+			spec.before_start_arg = &cj;
+		}
+	}
 	pid = sandbox_worker_spawn(&spec, &pidfd);
 	close(nul);
 	close(pfd[1]);
 	pfd[1] = -1;
 	if (pid < 0) {
 		rc = pid;
-		goto out;
+		goto out_cgroup;
 	}
 	close(pidfd);
-	if (read(pfd[0], &marker, 1) != 1 ||
-	    read(pfd[0], &wr, sizeof(wr)) != sizeof(wr) ||
-	    memchr(wr.isolation, 0, sizeof(wr.isolation)) == NULL) {
-		waitpid(pid, &status, 0);
-		fprintf(out, "worker: did not start (status %#x)\n", status);
-		rc = -ECHILD;
-		goto out;
-	}
+	rc = read(pfd[0], &marker, 1) == 1 &&
+	    read(pfd[0], &wr, sizeof(wr)) == sizeof(wr) &&
+	    memchr(wr.isolation, 0, sizeof(wr.isolation)) != NULL &&
+	    wr.isolation[0] != '\0' ? 0 : -ECHILD;
 	waitpid(pid, &status, 0);
-	for (i = 0; i < SANDBOX_NLAYERS; i++) {
-		const char *why = NULL, *p;
+	if (rc == 0) {
+		snprintf(report, len, "%s", wr.isolation);
+		rc = strstr(wr.isolation, "\"level\":\"L")[10] - '0';
+	}
+out_cgroup:
+	if (spec.cgroup_state == 1)
+		cgroup_job_destroy(&cj);
+out_pipe:
+	close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+out_filter:
+	free(filter.insns);
+	return rc;
+}
 
-		if (probe_has(wr.isolation, probe_layers[i], &abi)) {
+int
+sandbox_probe(FILE *out, uid_t uid, gid_t gid)
+{
+	struct cgroup_env cg;
+	char why[256], report[SANDBOX_ISOLATION_LEN];
+	int i, rc, abi = 0;
+
+	memset(&cg, 0, sizeof(cg));
+	if ((rc = cgroup_env_probe(&cg, why, sizeof(why))) < 0)
+		snprintf(why, sizeof(why), "%s", strerror(-rc));
+	if ((rc = sandbox_probe_worker(uid, gid, &cg, report,
+	    sizeof(report))) < 0) {
+		fprintf(out, "worker: did not start: %s\n", strerror(-rc));
+		return rc;
+	}
+	for (i = 0; i < SANDBOX_NLAYERS; i++) {
+		const char *p = report, *reason = NULL;
+
+		if (probe_has(report, probe_layers[i], &abi)) {
 			if ((1u << i) == SANDBOX_LANDLOCK)
 				fprintf(out, "%-9s ok (ABI %d)\n", "landlock",
 				    abi);
+			else if ((1u << i) == SANDBOX_CGROUP)
+				fprintf(out, "%-9s ok (%s)\n", "cgroup",
+				    cg.desc);
 			else
 				fprintf(out, "%-9s ok\n", probe_layers[i]);
 			continue;
 		}
 		/* find "<layer>: ERRNO" in the report's degraded list */
-		p = wr.isolation;
 		while ((p = strstr(p, probe_layers[i])) != NULL) {
-			if (p > wr.isolation && p[-1] == '"' &&
+			if (p > report && p[-1] == '"' &&
 			    p[strlen(probe_layers[i])] == ':') {
-				why = p + strlen(probe_layers[i]) + 2;
+				reason = p + strlen(probe_layers[i]) + 2;
 				break;
 			}
 			p++;
 		}
-		fprintf(out, "%-9s no (%.*s)\n", probe_layers[i],
-		    why ? (int)strcspn(why, "\"") : 7, why ? why : "unknown");
+		if ((1u << i) == SANDBOX_CGROUP && cg.mode == CGROUP_MODE_NONE)
+			fprintf(out, "%-9s no (%s)\n", "cgroup", why);
+		else
+			fprintf(out, "%-9s no (%.*s)\n", probe_layers[i],
+			    reason ? (int)strcspn(reason, "\"") : 7,
+			    reason ? reason : "unknown");
 	}
-	fprintf(out, "cgroups   not probed here (src/cgroup/cgroup.c)\n");
-	fprintf(out, "level     %.2s\n", strstr(wr.isolation, "\"L") + 1);
-	fprintf(out, "report    %s\n", wr.isolation);
-	rc = 0;
-out:
-	close(pfd[0]);
-	if (pfd[1] >= 0)
-		close(pfd[1]);
-	free(filter.insns);
-	return rc;
+	fprintf(out, "level     L%d\n", rc);
+	fprintf(out, "report    %s\n", report);
+	cgroup_env_clear(&cg);
+	return 0;
 }

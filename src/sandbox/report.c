@@ -13,7 +13,7 @@
 
 static const char *const layer_names[SANDBOX_NLAYERS] = {
 	"rlimits", "userns", "pidns", "netns", "mntns", "ipcns", "utsns",
-	"cgroupns", "caps", "nnp", "landlock", "seccomp",
+	"cgroupns", "caps", "nnp", "landlock", "seccomp", "cgroup",
 };
 
 #define LAYERS_L2	(SANDBOX_RLIMITS | SANDBOX_NNP | SANDBOX_LANDLOCK | \
@@ -21,7 +21,7 @@ static const char *const layer_names[SANDBOX_NLAYERS] = {
 #define LAYERS_L3	(LAYERS_L2 | SANDBOX_PIDNS | SANDBOX_NETNS | \
 			 SANDBOX_MNTNS | SANDBOX_IPCNS | SANDBOX_UTSNS | \
 			 SANDBOX_CGROUPNS | SANDBOX_CAPS)
-#define LAYERS_L4	(LAYERS_L3 | SANDBOX_USERNS)
+#define LAYERS_L4	(LAYERS_L3 | SANDBOX_USERNS | SANDBOX_CGROUP)
 
 void
 sandbox_report_degrade(struct sandbox_report *rep, const char *name,

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kiln/cgroup.h"
 #include "kiln/sandbox.h"
 #include "kiln/util.h"
 
@@ -81,6 +82,12 @@ spawn_child_discard(pid_t pid, int pidfd)
 	close(pidfd);
 }
 
+int
+sandbox_cgroup_attach(pid_t pid, void *job)
+{
+	return cgroup_job_attach(job, pid);
+}
+
 pid_t
 sandbox_worker_spawn(struct worker_spec *spec, int *pidfd)
 {
@@ -105,6 +112,11 @@ sandbox_worker_spawn(struct worker_spec *spec, int *pidfd)
 		for (i = 0; i < sizeof(ns_layers) / sizeof(ns_layers[0]); i++)
 			if (flags & ns_layers[i].flag)
 				spec->report.layers |= ns_layers[i].layer;
+		if (spec->cgroup_state > 0)
+			spec->report.layers |= SANDBOX_CGROUP;
+		else if (spec->cgroup_state < 0)
+			sandbox_report_degrade(&spec->report, "cgroup",
+			    spec->cgroup_state);
 		spec->sync_fd = sync[0];
 		spec->parent_pidfd = self;
 		pid = spawn_clone(flags, pidfd);

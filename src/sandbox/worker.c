@@ -282,7 +282,7 @@ worker_run(struct worker_spec *spec)
 	struct wasm_job *job = &spec->job;
 	struct worker_fs fs = { -1, -1, "" };
 	int fds[FD_NFIXED - FD_RESULT];
-	int privileged, rc, secbits;
+	int privileged, rc, secbits, level;
 	uint8_t started;
 	sigset_t none;
 	char go;
@@ -380,7 +380,12 @@ worker_run(struct worker_spec *spec)
 	started = WORKER_STARTED;
 	if (fd_write_all(spec->result_fd, &started, 1) < 0)
 		_exit(WORKER_FAIL);
-	if (spec->body != NULL)
+	if ((level = sandbox_report_level(rep)) < spec->min_isolation) {
+		/* fail closed: no guest code below the tenant's minimum */
+		snprintf(out.res.reason, sizeof(out.res.reason),
+		    "isolation:L%d<L%d", level, spec->min_isolation);
+		out.res.exit_code = 0;
+	} else if (spec->body != NULL)
 		out.rc = spec->body(spec, &out);
 	else
 		out.rc = wasm_job_run(job, &out.res);

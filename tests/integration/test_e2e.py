@@ -8,6 +8,7 @@ says; a page of jobs larger than one internal message arrives whole.
 """
 import hashlib
 import json
+import subprocess
 import re
 
 import kilnlib as K
@@ -172,6 +173,14 @@ def test_http():
         st, h, log = k.request('GET', '/v1/jobs/%s/log' % job['id'])
         eq((st, h.get('content-type'), log),
            (200, 'text/plain; charset=utf-8', b''), 'log')
+
+        # the sandbox the job ran in is the one `kilnd --probe` reports
+        probe = subprocess.run([K.KILND, '--probe'], capture_output=True,
+                               timeout=60)
+        eq(probe.returncode, 0, 'kilnd --probe')
+        report = [l for l in probe.stdout.decode().splitlines()
+                  if l.startswith('report')][0].split(None, 1)[1]
+        eq(job['isolation'], json.loads(report), 'isolation report')
 
         # the lifecycle as journaled, oldest first, and through the CLI
         st, h, b = k.request('GET', '/v1/jobs/%s/events' % job['id'])

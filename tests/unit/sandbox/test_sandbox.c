@@ -29,6 +29,7 @@
 #include <cmocka.h>
 #include <seccomp.h>
 
+#include "kiln/cgroup.h"
 #include "kiln/sandbox.h"
 #include "kiln/util.h"
 #include "kiln/wasm.h"
@@ -276,7 +277,42 @@ struct fault {
 	int clone_eperm;	/* CLONE_NEW* bits for which clone fails */
 	int landlock_enosys;
 	int no_filter;
+	int cgroup;		/* 1: a real job cgroup; <0: none, this errno */
 };
+
+/*
+ * A real job cgroup for a test worker, as the launcher makes one: the
+ * worker is attached by the before_start hook.  Removed by cgroup_done().
+ */
+static struct cgroup_env cg_env;
+static struct cgroup_job cg_job;
+
+static int
+cgroup_for(struct worker_spec *spec, const char *name)
+{
+	struct cgroup_limits lim = { 256u << 20, 8, 1000 };
+	char why[256];
+
+	if (cg_env.mode == CGROUP_MODE_NONE)
+		assert_int_equal(cgroup_env_probe(&cg_env, why, sizeof(why)),
+		    0);
+	if (cg_env.mode == CGROUP_MODE_NONE) {
+		printf("# no job cgroups here: %s\n", why);
+		spec->cgroup_state = -EOPNOTSUPP;
+		return 0;
+	}
+	assert_int_equal(cgroup_job_create(&cg_env, name, &lim, &cg_job), 0);
+	spec->cgroup_state = 1;
+	spec->before_start = sandbox_cgroup_attach;
+	spec->before_start_arg = &cg_job;
+	return 1;
+}
+
+static void
+cgroup_done(void)
+{
+	assert_int_equal(cgroup_job_destroy(&cg_job), 0);
+}
 
 static void
 fault_report(const struct fault *f, char *buf, size_t len)
@@ -291,12 +327,22 @@ fault_report(const struct fault *f, char *buf, size_t len)
 	size_t i;
 	pid_t pid;
 
+	if (f->cgroup > 0) {
+		struct worker_spec unused = { 0 };
+
+		if (!cgroup_for(&unused, "test-ladder"))
+			skip();		/* without cgroups L4 is out of reach */
+	}
 	assert_int_equal(pipe(pfd), 0);
 	if ((pid = fork()) == 0) {
 		struct worker_spec spec = { .filter = f->no_filter ? NULL :
-		    &filter, .body = body_getpid };
+		    &filter, .body = body_getpid, .cgroup_state = f->cgroup };
 
 		close(pfd[0]);
+		if (f->cgroup > 0) {	/* made by the parent, before fork */
+			spec.before_start = sandbox_cgroup_attach;
+			spec.before_start_arg = &cg_job;
+		}
 		ctx = seccomp_init(SCMP_ACT_ALLOW);
 		/* clone3's flags are behind a pointer: hide it entirely */
 		seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
@@ -329,6 +375,8 @@ fault_report(const struct fault *f, char *buf, size_t len)
 	close(pfd[0]);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_int_equal(status, 0);
+	if (f->cgroup > 0)
+		cgroup_done();
 }
 
 static char *
@@ -341,15 +389,32 @@ expect(const char *level, const char *layers, const char *degraded)
 static void
 test_ladder_full(void **state)
 {
-	struct fault f = { 0 };
+	struct fault f = { .cgroup = 1 };
 	char got[SANDBOX_ISOLATION_LEN], *want;
 
 	want = xasprintf("{\"level\":\"L4\",\"layers\":[\"rlimits\","
 	    "\"userns\",\"pidns\",\"netns\",\"mntns\",\"ipcns\",\"utsns\","
-	    "\"cgroupns\",\"caps\",\"nnp\",\"landlock:%d\",\"seccomp\"],"
-	    "\"degraded\":[]}", sandbox_landlock_abi());
+	    "\"cgroupns\",\"caps\",\"nnp\",\"landlock:%d\",\"seccomp\","
+	    "\"cgroup\"],\"degraded\":[]}", sandbox_landlock_abi());
 	fault_report(&f, got, sizeof(got));
 	assert_string_equal(got, want);
+	free(want);
+}
+
+/* Everything but the job's cgroup: L3, and the report says why. */
+static void
+test_ladder_no_cgroup(void **state)
+{
+	struct fault f = { .cgroup = -EOPNOTSUPP };
+	char got[SANDBOX_ISOLATION_LEN], *layers, *want;
+
+	layers = xasprintf("\"rlimits\",\"userns\",\"pidns\",\"netns\","
+	    "\"mntns\",\"ipcns\",\"utsns\",\"cgroupns\",\"caps\",\"nnp\","
+	    "\"landlock:%d\",\"seccomp\"", sandbox_landlock_abi());
+	want = expect("L3", layers, "\"cgroup: EOPNOTSUPP\"");
+	fault_report(&f, got, sizeof(got));
+	assert_string_equal(got, want);
+	free(layers);
 	free(want);
 }
 
@@ -431,6 +496,8 @@ test_levels(void **state)
 	rep.layers |= SANDBOX_CAPS;
 	assert_int_equal(sandbox_report_level(&rep), 3);
 	rep.layers |= SANDBOX_USERNS;
+	assert_int_equal(sandbox_report_level(&rep), 3);	/* cgroup */
+	rep.layers |= SANDBOX_CGROUP;
 	assert_int_equal(sandbox_report_level(&rep), 4);
 	rep.layers &= ~SANDBOX_SECCOMP;
 	assert_int_equal(sandbox_report_level(&rep), 0);
@@ -489,6 +556,7 @@ test_wasm_job(void **state)
 	char why[256], *in, *so;
 	char *argv[] = { "hello", NULL };
 	struct run r;
+	int attached;
 
 	assert_non_null(sdk);
 	in = xasprintf("%s/hello.wasm", sdk);
@@ -502,13 +570,17 @@ test_wasm_job(void **state)
 	spec.job.max_pages = 256;
 	spec.job.argc = 1;
 	spec.job.argv = argv;
+	attached = cgroup_for(&spec, "test-wasm-job");
 	run_worker(&spec, &r);
+	if (attached)
+		cgroup_done();
 	assert_true(r.started && r.got);
 	assert_int_equal(r.wr.rc, 0);
 	assert_string_equal(r.wr.res.reason, "");
 	assert_int_equal(r.wr.res.exit_code, 0);
 	assert_string_equal(r.output, "hello from kiln\n");
-	assert_non_null(strstr(r.wr.isolation, "\"level\":\"L4\""));
+	assert_non_null(strstr(r.wr.isolation, attached ?
+	    "\"level\":\"L4\"" : "\"level\":\"L3\""));
 	free(in);
 	free(so);
 }
@@ -518,6 +590,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_levels),
+		cmocka_unit_test(test_ladder_no_cgroup),
 		cmocka_unit_test(test_pidns),
 		cmocka_unit_test(test_netns),
 		cmocka_unit_test(test_pivot_root),

@@ -55,6 +55,8 @@ struct config {
 	uint32_t max_timeout_ms;
 	uint32_t shutdown_grace_ms;
 	uint32_t max_attempts;		/* infrastructure retries before DLQ */
+	uint32_t compile_timeout_ms;	/* one module's compilation */
+	uint32_t compile_memory_mb;	/* the compiler's address space */
 	uint32_t http_connection_limit;
 	uint32_t http_timeout_s;
 	int ntenants;

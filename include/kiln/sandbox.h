@@ -151,6 +151,37 @@ pid_t sandbox_worker_spawn(struct worker_spec *spec, int *pidfd);
  */
 void worker_run(struct worker_spec *spec) __attribute__((noreturn));
 
+/* The sandboxed compiler (src/sandbox/compiler.c). */
+struct compiler_spec {
+	const char *digest;	/* the module, echoed in the result */
+	const char *scratch;	/* holds module.wasm; the only writable dir */
+	uid_t uid;		/* compiles as this user when root */
+	gid_t gid;
+	uint32_t cpu_s;		/* RLIMIT_CPU backstop */
+	uint64_t mem_bytes;	/* RLIMIT_AS */
+	int result_fd;		/* receives one struct msg_compiled */
+};
+
+/*
+ * Creates dir (mode 0700, owned by uid/gid) holding module.wasm, the
+ * bytes of wasm_fd (at most max).  Runs in the launcher.  0 or -errno.
+ */
+int compiler_scratch_prepare(const char *dir, int wasm_fd, size_t max,
+    uid_t uid, gid_t gid);
+
+/*
+ * Confines the calling (freshly forked) process as a compiler and compiles
+ * spec->scratch/module.wasm into spec->scratch/module.so; writes a struct
+ * msg_compiled to result_fd and exits.  Never returns.
+ */
+void compiler_run(const struct compiler_spec *spec) __attribute__((noreturn));
+
+/* Moves a built module into the cache (root-owned, 0644) and syncs it. */
+int compiler_install(const char *built, const char *so_path);
+
+/* Removes a scratch directory and everything in it, best effort. */
+void compiler_scratch_remove(const char *dir);
+
 /* A before_start hook: attaches pid to the struct cgroup_job arg. */
 int sandbox_cgroup_attach(pid_t pid, void *job);
 

@@ -38,6 +38,8 @@ config_defaults(struct config *c)
 	c->max_timeout_ms = 3600000;
 	c->shutdown_grace_ms = 10000;
 	c->max_attempts = 3;
+	c->compile_timeout_ms = 120000;
+	c->compile_memory_mb = 2048;
 	c->http_connection_limit = 1024;
 	c->http_timeout_s = 30;
 	c->ngpus = 4;
@@ -182,6 +184,8 @@ set_kilnd(struct config *c, const char *k, const char *v)
 	U("max_timeout_ms", max_timeout_ms, 1, 86400000)
 	U("shutdown_grace_ms", shutdown_grace_ms, 0, 3600000)
 	U("max_attempts", max_attempts, 1, 100)
+	U("compile_timeout_ms", compile_timeout_ms, 1, 3600000)
+	U("compile_memory_mb", compile_memory_mb, 64, 65536)
 	U("http_connection_limit", http_connection_limit, 1, 65536)
 	U("http_timeout_s", http_timeout_s, 1, 3600)
 #undef U

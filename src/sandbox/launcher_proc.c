@@ -52,6 +52,8 @@ struct lchild {
 	int running;		/* worker: reported its sandbox in place */
 	int has_cgroup;		/* worker: cg is its own cgroup */
 	struct cgroup_job cg;
+	char *scratch;		/* compiler: its directory, removed at exit */
+	char *so_path;		/* compiler: where the result is installed */
 };
 
 struct launcher {
@@ -61,6 +63,7 @@ struct launcher {
 	int core_fd;
 	struct sandbox_bpf worker_filter;	/* compiled once, at start */
 	struct cgroup_env cg;		/* where job cgroups go, if anywhere */
+	uint64_t compiles;		/* names compiler scratch dirs */
 	int cg_err;			/* why there are none: -errno, or 0 */
 	struct lchild *kids[MAX_CHILDREN];
 	int nkids;
@@ -92,6 +95,10 @@ child_free(struct launcher *l, int i)
 	struct lchild *c = l->kids[i];
 
 	close(c->pidfd);
+	if (c->scratch != NULL)
+		compiler_scratch_remove(c->scratch);
+	free(c->scratch);
+	free(c->so_path);
 	if (c->has_cgroup && cgroup_job_destroy(&c->cg) < 0)
 		log_warnx("cgroup of %s not removed", c->key);
 	if (c->result_fd >= 0)
@@ -125,57 +132,14 @@ compiled_reply(struct launcher *l, const char *digest, int rc,
 	send_or_die(l, IMSG_CORE_COMPILED, &r, sizeof(r), -1, -1);
 }
 
-static int
-scratch_unlink(const char *path, const struct stat *st, int flag,
-    struct FTW *ftw)
-{
-	(void)remove(path);	/* best effort: the directory is ours alone */
-	return 0;
-}
-
-/* The compiler child: copy the module into scratch space and compile it. */
-static void __attribute__((noreturn))
-compiler_run(struct launcher *l, const struct msg_compile *req, int wasm_fd,
-    int result_fd)
-{
-	struct msg_compiled r;
-	char dir[512], wasm[600], so[600];
-	uint8_t *bytes;
-	size_t len;
-	int fd;
-
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	memset(&r, 0, sizeof(r));
-	snprintf(r.digest, sizeof(r.digest), "%s", req->digest);
-	snprintf(dir, sizeof(dir), "%s/tmp/%s.%d", l->conf->state_dir,
-	    req->cache_key, (int)getpid());
-	snprintf(wasm, sizeof(wasm), "%s/module.wasm", dir);
-	snprintf(so, sizeof(so), "%s/cache/%s.so", l->conf->state_dir,
-	    req->cache_key);
-	if (mkdir(dir, 0700) < 0 ||
-	    fd_slurp(wasm_fd, l->conf->max_module_bytes, &bytes, &len) < 0 ||
-	    (fd = open(wasm, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 ||
-	    fd_write_all(fd, bytes, len) < 0) {
-		r.rc = -errno;
-		snprintf(r.why, sizeof(r.why), "compiler scratch: %s",
-		    strerror(errno));
-	} else {
-		close(fd);
-		r.rc = wasm_module_compile(wasm, so, dir, r.why,
-		    sizeof(r.why));
-	}
-	nftw(dir, scratch_unlink, 8, FTW_DEPTH | FTW_PHYS);
-	(void)!fd_write_all(result_fd, &r, sizeof(r));
-	_exit(0);
-}
-
 static void
 compile_start(struct launcher *l, const struct msg_compile *req, int wasm_fd)
 {
+	struct compiler_spec spec;
 	struct lchild *c;
 	struct stat st;
-	char so[600];
-	int pfd[2];
+	char so[600], scratch[600];
+	int pfd[2], rc;
 	pid_t pid;
 
 	snprintf(so, sizeof(so), "%s/cache/%s.so", l->conf->state_dir,
@@ -184,30 +148,52 @@ compile_start(struct launcher *l, const struct msg_compile *req, int wasm_fd)
 		compiled_reply(l, req->digest, 0, "");
 		return;
 	}
+	snprintf(scratch, sizeof(scratch), "%s/tmp/%s.%llu",
+	    l->conf->state_dir, req->cache_key,
+	    (unsigned long long)++l->compiles);
+	if ((rc = compiler_scratch_prepare(scratch, wasm_fd,
+	    l->conf->max_module_bytes, l->uid, l->gid)) < 0) {
+		log_warnx("compiler scratch %s: %s", scratch, strerror(-rc));
+		compiler_scratch_remove(scratch);
+		compiled_reply(l, req->digest, rc, "compiler scratch");
+		return;
+	}
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		compiler_scratch_remove(scratch);
 		compiled_reply(l, req->digest, -errno, "pipe");
 		return;
 	}
+	spec.digest = req->digest;
+	spec.scratch = scratch;
+	spec.uid = l->uid;
+	spec.gid = l->gid;
+	spec.cpu_s = l->conf->compile_timeout_ms / 1000 + 1;
+	spec.mem_bytes = (uint64_t)l->conf->compile_memory_mb << 20;
+	spec.result_fd = pfd[1];
 	pid = fork();
 	if (pid == 0) {
 		close(pfd[0]);
-		compiler_run(l, req, wasm_fd, pfd[1]);
+		compiler_run(&spec);
 	}
 	close(pfd[1]);
 	if (pid < 0) {
 		close(pfd[0]);
+		compiler_scratch_remove(scratch);
 		compiled_reply(l, req->digest, -errno, "fork");
 		return;
 	}
 	c = xcalloc(1, sizeof(*c));
 	c->kind = KIND_COMPILER;
 	snprintf(c->key, sizeof(c->key), "%s", req->digest);
+	c->scratch = xstrdup(scratch);
+	c->so_path = xstrdup(so);
 	c->pid = pid;
 	c->pidfd = pidfd_open_(pid);
 	c->result_fd = pfd[0];
 	c->out_fd = c->log_fd = -1;
 	c->started_ns = now_mono_ns();
-	c->deadline_ns = c->started_ns + 300 * 1000000000LL;
+	c->deadline_ns = c->started_ns +
+	    (int64_t)l->conf->compile_timeout_ms * 1000000;
 	if (c->pidfd < 0)
 		log_fatal("pidfd_open");
 	child_add(l, c);
@@ -462,11 +448,24 @@ child_reap(struct launcher *l, int i)
 		    memchr(cr.why, 0, sizeof(cr.why)) != NULL;
 		if (c->timed_out)
 			compiled_reply(l, c->key, -KILN_ECOMPILE,
-			    "compiler timed out");
+			    "compilation exceeded its time limit");
+		else if (!got && WIFSIGNALED(status))
+			compiled_reply(l, c->key, -KILN_ECOMPILE,
+			    signal_reason(WTERMSIG(status), buf, sizeof(buf)));
 		else if (!got)
 			compiled_reply(l, c->key, -KILN_ECOMPILE,
 			    "compiler crashed");
-		else
+		else if (cr.rc == 0) {
+			/* only now, outside the sandbox, into the cache */
+			char built[700];
+			int rc;
+
+			snprintf(built, sizeof(built), "%s/module.so",
+			    c->scratch);
+			rc = compiler_install(built, c->so_path);
+			compiled_reply(l, c->key, rc, rc < 0 ?
+			    "cannot install the compiled module" : "");
+		} else
 			compiled_reply(l, c->key, cr.rc, cr.why);
 		child_free(l, i);
 		return;

@@ -6,6 +6,7 @@ Content-Length and chunked), modules that admission refuses, unknown
 routes and wrong methods.  Nothing refused leaves a job behind.
 """
 import json
+import os
 
 import kilnlib as K
 from kilnlib import eq
@@ -158,6 +159,31 @@ def test_routes():
            'empty list')
         k.stop()
 
+
+
+def test_compiler_limits():
+    """The compiler is confined with its own limits: a module whose
+    compilation outlives compile_timeout_ms is refused (422), nothing of it
+    reaches the cache, and the same module compiles once the limit allows;
+    its compiled form is root's and read-only for everyone else."""
+    K.require_root('the compiler drops to its user only when started as root')
+    with K.Kilnd(tenants={'t0': {}}, gpus=1,
+                 kilnd={'compile_timeout_ms': 1}) as k:
+        k.start()
+        K.problem(k.push(K.wasm_bytes('hello'), 't0'), 422, 'invalid_module',
+                  'compilation exceeded its time limit')
+        cache = os.path.join(k.state, 'cache')
+        eq(os.listdir(cache), [], 'nothing cached')
+        eq(os.listdir(os.path.join(k.state, 'tmp')), [], 'no scratch left')
+    with K.Kilnd(tenants={'t0': {}}, gpus=1) as k:
+        k.start()
+        eq(k.push(K.wasm_bytes('hello'), 't0')[0], 201, 'push')
+        cache = os.path.join(k.state, 'cache')
+        (so,) = os.listdir(cache)
+        st = os.stat(os.path.join(cache, so))
+        eq((st.st_uid, st.st_mode & 0o777), (0, 0o644), 'cached module')
+        eq(os.listdir(os.path.join(k.state, 'tmp')), [], 'no scratch left')
+        k.stop()
 
 if __name__ == '__main__':
     K.main(globals())

@@ -155,6 +155,7 @@ void worker_run(struct worker_spec *spec) __attribute__((noreturn));
 struct compiler_spec {
 	const char *digest;	/* the module, echoed in the result */
 	const char *scratch;	/* holds module.wasm; the only writable dir */
+	int as_user;		/* 1: as uid/gid; 0: uid 0 without caps */
 	uid_t uid;		/* compiles as this user when root */
 	gid_t gid;
 	uint32_t cpu_s;		/* RLIMIT_CPU backstop */
@@ -175,6 +176,13 @@ int compiler_scratch_prepare(const char *dir, int wasm_fd, size_t max,
  * msg_compiled to result_fd and exits.  Never returns.
  */
 void compiler_run(const struct compiler_spec *spec) __attribute__((noreturn));
+
+/*
+ * Whether uid/gid can reach and run the toolchain (/usr/bin/wasm2c, cc):
+ * not where the root directory is not searchable by others.  Forks to
+ * check as that user.  Always 1 when not root.
+ */
+int compiler_user_can_compile(uid_t uid, gid_t gid);
 
 /* Moves a built module into the cache (root-owned, 0644) and syncs it. */
 int compiler_install(const char *built, const char *so_path);

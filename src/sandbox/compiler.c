@@ -4,9 +4,10 @@
  * worker as far as a toolchain allows.  It starts as a fork of the
  * launcher, then: new session and parent-death signal; rlimits (CPU time,
  * address space, file size, no core dumps); new network, IPC and UTS
- * namespaces (no network at all); the unprivileged user; no_new_privs;
- * Landlock that lets it read and execute the system but write only its
- * own scratch directory.  It cannot write the cache: the launcher installs
+ * namespaces (no network at all); the unprivileged user (or, where that
+ * user cannot even reach the toolchain, uid 0 without any capability);
+ * no_new_privs; Landlock that lets it read and execute the toolchain and
+ * write only its own scratch directory, and see nothing else.  It cannot write the cache: the launcher installs
  * the result (rename, then fsync) only after the compiler reported
  * success, so a crashed or hijacked compiler leaves no trace there.
  * seccomp is not applied: the toolchain execs cc1, as and ld, whose needs
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <linux/capability.h>
 #include <linux/landlock.h>
 #include <sched.h>
 #include <signal.h>
@@ -25,6 +27,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kiln/error.h"
@@ -95,16 +98,45 @@ compiler_install(const char *built, const char *so_path)
 	return rc;
 }
 
+/* What the toolchain reads and executes; nothing else is visible. */
+static const char *const toolchain_paths[] = {
+	"/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc/alternatives",
+	"/etc/ld.so.cache",
+};
+
+static int
+landlock_allow(int rs, const char *path, uint64_t access)
+{
+	struct landlock_path_beneath_attr rule;
+	struct stat st;
+	int rc = 0;
+
+	if ((rule.parent_fd = open(path, O_PATH | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	/* a file takes only file rights */
+	if (fstat(rule.parent_fd, &st) == 0 && !S_ISDIR(st.st_mode))
+		access &= LANDLOCK_ACCESS_FS_EXECUTE |
+		    LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE |
+		    (1ULL << 14);
+	rule.allowed_access = access;
+	if (syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH,
+	    &rule, 0) < 0)
+		rc = -errno;
+	close(rule.parent_fd);
+	return rc;
+}
+
 /*
- * Landlock: everything readable and executable, only scratch (and
- * /dev/null) writable.  Returns the ABI in force, or -errno.
+ * Landlock: the toolchain readable and executable, only scratch (and
+ * /dev/null) writable, nothing else at all (no state dir, no tokens).
+ * Returns the ABI in force, or -errno.
  */
 static int
 compiler_landlock(const char *scratch)
 {
 	struct landlock_ruleset_attr attr;
-	struct landlock_path_beneath_attr rule;
 	uint64_t all, ro;
+	size_t i;
 	int abi, rs, rc = 0;
 
 	abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0,
@@ -123,35 +155,61 @@ compiler_landlock(const char *scratch)
 	rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
 	if (rs < 0)
 		return -errno;
-	rule.allowed_access = ro;
-	if ((rule.parent_fd = open("/", O_PATH | O_CLOEXEC)) < 0 ||
-	    syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH,
-	    &rule, 0) < 0)
-		goto fail;
-	close(rule.parent_fd);
-	rule.allowed_access = all;
-	if ((rule.parent_fd = open(scratch, O_PATH | O_CLOEXEC)) < 0 ||
-	    syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH,
-	    &rule, 0) < 0)
-		goto fail;
-	close(rule.parent_fd);
-	rule.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE |
-	    LANDLOCK_ACCESS_FS_WRITE_FILE;
-	if ((rule.parent_fd = open("/dev/null", O_PATH | O_CLOEXEC)) < 0 ||
-	    syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH,
-	    &rule, 0) < 0)
-		goto fail;
-	close(rule.parent_fd);
-	if (syscall(SYS_landlock_restrict_self, rs, 0) < 0)
+	for (i = 0; i < sizeof(toolchain_paths) / sizeof(*toolchain_paths) &&
+	    rc == 0; i++)
+		rc = landlock_allow(rs, toolchain_paths[i], ro);
+	if (rc == 0)
+		rc = landlock_allow(rs, scratch, all);
+	if (rc == 0)
+		rc = landlock_allow(rs, "/dev/null",
+		    LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE);
+	if (rc == 0 && syscall(SYS_landlock_restrict_self, rs, 0) < 0)
 		rc = -errno;
 	close(rs);
 	return rc < 0 ? rc : abi;
-fail:
-	rc = -errno;
-	if (rule.parent_fd >= 0)
-		close(rule.parent_fd);
-	close(rs);
-	return rc;
+}
+
+/*
+ * Keeps uid 0 but gives up every capability: for machines where the
+ * unprivileged user cannot reach the toolchain (a root directory that is
+ * not searchable by others).  Landlock then does what the uid would.
+ */
+static int
+caps_drop_all(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	int cap;
+
+	for (cap = 0; cap <= CAP_LAST_CAP; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			return -errno;
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -errno;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+int
+compiler_user_can_compile(uid_t uid, gid_t gid)
+{
+	int status;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		return 1;
+	if ((pid = fork()) < 0)
+		return 0;
+	if (pid == 0) {
+		if (proc_drop_privileges(uid, gid) < 0)
+			_exit(1);
+		_exit(access("/usr/bin/wasm2c", X_OK) == 0 &&
+		    access("/usr/bin/cc", X_OK) == 0 ? 0 : 1);
+	}
+	return waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0;
 }
 
 static void
@@ -191,8 +249,10 @@ compiler_run(const struct compiler_spec *spec)
 	putenv("TMPDIR=.");
 	putenv("PATH=/usr/bin:/bin");
 	putenv("LC_ALL=C");
-	if (chdir(spec->scratch) < 0 ||
-	    proc_drop_privileges(spec->uid, spec->gid) < 0)
+	if (chdir(spec->scratch) < 0)
+		_exit(126);
+	if (spec->as_user ? proc_drop_privileges(spec->uid, spec->gid) < 0 :
+	    caps_drop_all() < 0)
 		_exit(126);
 	if ((rc = compiler_landlock(".")) < 0)
 		log_warnx("compiler: no Landlock: %s", strerror(-rc));

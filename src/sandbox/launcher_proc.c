@@ -64,6 +64,7 @@ struct launcher {
 	struct sandbox_bpf worker_filter;	/* compiled once, at start */
 	struct cgroup_env cg;		/* where job cgroups go, if anywhere */
 	uint64_t compiles;		/* names compiler scratch dirs */
+	int compile_as_user;		/* else uid 0 without capabilities */
 	int cg_err;			/* why there are none: -errno, or 0 */
 	struct lchild *kids[MAX_CHILDREN];
 	int nkids;
@@ -165,6 +166,7 @@ compile_start(struct launcher *l, const struct msg_compile *req, int wasm_fd)
 	}
 	spec.digest = req->digest;
 	spec.scratch = scratch;
+	spec.as_user = l->compile_as_user;
 	spec.uid = l->uid;
 	spec.gid = l->gid;
 	spec.cpu_s = l->conf->compile_timeout_ms / 1000 + 1;
@@ -562,6 +564,10 @@ launcher_proc_main(struct config *conf)
 	if ((rc = sandbox_policy_worker_wasm(&l.worker_filter)) < 0)
 		log_fatalx("worker seccomp policy: %s", strerror(-rc));
 	launcher_cgroups_probe(&l);
+	if (!(l.compile_as_user = compiler_user_can_compile(l.uid, l.gid)))
+		log_warnx("user '%s' cannot reach the toolchain (is / "
+		    "searchable?): compilers run as uid 0 without capabilities",
+		    conf->user);
 	launcher_hello(&l);
 	for (;;) {
 		now = now_mono_ns();

@@ -152,8 +152,10 @@ compile_start(struct launcher *l, const struct msg_compile *req, int wasm_fd)
 	snprintf(scratch, sizeof(scratch), "%s/tmp/%s.%llu",
 	    l->conf->state_dir, req->cache_key,
 	    (unsigned long long)++l->compiles);
+	/* the scratch dir belongs to whoever compiles in it */
 	if ((rc = compiler_scratch_prepare(scratch, wasm_fd,
-	    l->conf->max_module_bytes, l->uid, l->gid)) < 0) {
+	    l->conf->max_module_bytes, l->compile_as_user ? l->uid : 0,
+	    l->compile_as_user ? l->gid : 0)) < 0) {
 		log_warnx("compiler scratch %s: %s", scratch, strerror(-rc));
 		compiler_scratch_remove(scratch);
 		compiled_reply(l, req->digest, rc, "compiler scratch");

@@ -5,5 +5,6 @@ set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build}
 "$build/bench/bench_store_commit" 2000
+"$build/bench/bench_spawn" 300
 python3 bench/lifecycle.py "$build" 200
 bench/http.sh "$build" 5

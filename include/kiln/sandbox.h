@@ -2,8 +2,9 @@
  * The launcher's side of job execution: creating a worker inside its own
  * namespaces, turning it into a sandboxed process for exactly one job
  * (DESIGN §6), and the result record a worker hands back, isolation report
- * included.  The launcher process itself (src/sandbox/launcher_proc.c)
- * spawns workers and compilers, enforces deadlines through pidfds and
+ * included, and the warm pool of idle workers (src/sandbox/pool.c).  The
+ * launcher process itself (src/sandbox/launcher_proc.c) spawns or takes
+ * workers, spawns compilers, enforces deadlines through pidfds and
  * reports to the core.  All confinement policy (seccomp allow-lists,
  * Landlock rules) lives in src/sandbox/policy.c.
  */
@@ -112,7 +113,87 @@ struct worker_spec {
 	struct sandbox_report report;
 	int sync_fd;		/* read end: the launcher wrote the id maps */
 	int parent_pidfd;	/* the spawning process, to detect its death */
+	/*
+	 * Set by the pool only: the worker parks on pool_fd (a SOCK_SEQPACKET
+	 * end) before anything job-specific and takes the job fields, the
+	 * descriptors and cgroup_state from one struct sandbox_pool_job.
+	 */
+	int pooled;
+	int pool_fd;
+	char comm[16];		/* pooled: the comm to take back with a job */
 };
+
+/*
+ * The warm pool (Android's USAP pool): idle workers already cloned into
+ * their namespaces with their id maps written, parked before anything
+ * job-specific.  Each serves exactly one job and is never reused.
+ */
+#define SANDBOX_POOL_MAX	4
+#define SANDBOX_POOL_TAIL_MAX	(72 * 1024)	/* argv and env strings */
+#define SANDBOX_POOL_COMM	"kiln-pool"	/* an idle worker's comm */
+
+/* What a pooled worker is handed: then the argv and env strings, NUL-
+ * terminated, argc then envc of them; SCM_RIGHTS: result, output, log
+ * and, when has_input, input. */
+struct sandbox_pool_job {
+	char so_path[96];	/* "": none */
+	uint64_t output_max;
+	uint64_t log_max;
+	uint32_t max_pages;
+	uint32_t cpu_limit_s;
+	int32_t argc;
+	int32_t envc;
+	int32_t cgroup_state;
+	int32_t min_isolation;
+	int32_t has_input;
+	uint32_t tail_len;
+	uint8_t seed[32];
+};
+
+struct sandbox_pool_worker {
+	pid_t pid;
+	int pidfd;
+	int sock;		/* the launcher's end */
+};
+
+struct sandbox_pool {
+	struct worker_spec tmpl;	/* uid, gid, workdir, filter, body */
+	struct sandbox_pool_worker w[SANDBOX_POOL_MAX];
+	int n;			/* idle workers in w[0..n) */
+	int target;		/* 0..SANDBOX_POOL_MAX */
+};
+
+/*
+ * Sets up an empty pool of up to target workers created like tmpl (uid,
+ * gid, workdir, filter and body are kept; tmpl's pointers must outlive
+ * the pool).  body: NULL in the launcher, a test body in tests.  Creates no worker: sandbox_pool_fill does.
+ */
+void sandbox_pool_init(struct sandbox_pool *pool,
+    const struct worker_spec *tmpl, int target);
+
+/*
+ * Creates one idle worker if the pool is below its target: 1 when it did,
+ * 0 when the pool is full, or -errno.
+ */
+int sandbox_pool_fill(struct sandbox_pool *pool);
+
+/*
+ * Hands the job of spec to an idle worker: runs spec->before_start on its
+ * pid (the cgroup attach), then sends it the job-specific fields and
+ * descriptors of spec, which the caller still owns.  spec's uid, gid,
+ * workdir, filter and body must be the pool's.  Returns the pid with *pidfd set
+ * (the caller owns it and must reap the pid), -EAGAIN when the pool is
+ * empty, or another -errno with the worker killed and reaped (the caller
+ * falls back to sandbox_worker_spawn).
+ */
+pid_t sandbox_pool_take(struct sandbox_pool *pool, struct worker_spec *spec,
+    int *pidfd);
+
+/* Reaps idle worker i, which exited (its pidfd polled readable). */
+void sandbox_pool_reap(struct sandbox_pool *pool, int i);
+
+/* Kills and reaps every idle worker; the pool stays usable. */
+void sandbox_pool_drain(struct sandbox_pool *pool);
 
 /*
  * Compiles the wasm worker's seccomp allow-list (default action
@@ -147,7 +228,9 @@ pid_t sandbox_worker_spawn(struct worker_spec *spec, int *pidfd);
  * tmpfs holding only the module, capabilities dropped, no_new_privs,
  * Landlock, seccomp last.  A layer that cannot be applied is recorded in
  * the isolation report; writes WORKER_STARTED to result_fd before it runs
- * guest code, then a struct worker_result, and exits.  Never returns.
+ * guest code, then a struct worker_result, and exits.  A pooled worker
+ * (spec->pooled) first parks, holding nothing of the launcher's, until
+ * sandbox_pool_take hands it its job.  Never returns.
  */
 void worker_run(struct worker_spec *spec) __attribute__((noreturn));
 

@@ -1,8 +1,9 @@
 /*
  * The launcher process (root): started before the parent grows, it spawns
  * one sandboxed worker per job (sandbox_worker_spawn: clone3 into new
- * namespaces, with the seccomp filter compiled here once at start) and
- * forks one compiler per new module, and is the only
+ * namespaces, with the seccomp filter compiled here once at start), or
+ * takes one from its warm pool (src/sandbox/pool.c, refilled from the poll
+ * loop), and forks one compiler per new module, and is the only
  * process that kills them.  Wall-clock deadlines are enforced here through
  * pidfds; CPU time has an RLIMIT_CPU backstop in the worker.  It talks only
  * to the core; when the core goes away it exits and its workers die with
@@ -68,6 +69,9 @@ struct launcher {
 	int cg_err;			/* why there are none: -errno, or 0 */
 	struct lchild *kids[MAX_CHILDREN];
 	int nkids;
+	char cache[512];		/* the workers' workdir */
+	struct sandbox_pool pool;	/* idle workers, DESIGN §2 */
+	int64_t pool_retry_ns;		/* after a failed refill */
 };
 
 static int
@@ -351,7 +355,13 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 			spec.before_start_arg = &cg;
 		}
 	}
-	pid = sandbox_worker_spawn(&spec, &pidfd);
+	/* warm: an idle pooled worker; cold when none (or it failed) */
+	if ((pid = sandbox_pool_take(&l->pool, &spec, &pidfd)) < 0) {
+		if (pid != -EAGAIN)
+			log_warnx("job %s: pooled worker: %s; spawning one",
+			    s->id, strerror(-pid));
+		pid = sandbox_worker_spawn(&spec, &pidfd);
+	}
 	close(pfd[1]);
 	if (pid < 0) {
 		log_warnx("job %s: cannot spawn a worker: %s", s->id,
@@ -549,14 +559,27 @@ core_dispatch(struct launcher *l, struct msg *m)
 	}
 }
 
+/* Whether a worker is between its spawn (or take) and WORKER_STARTED. */
+static int
+workers_starting(const struct launcher *l)
+{
+	int i;
+
+	for (i = 0; i < l->nkids; i++)
+		if (l->kids[i]->kind == KIND_WORKER && !l->kids[i]->running)
+			return 1;
+	return 0;
+}
+
 int
 launcher_proc_main(struct config *conf)
 {
 	static struct launcher l;
 	static struct msg m;
-	struct pollfd pfds[2 * MAX_CHILDREN + 1];
+	struct pollfd pfds[2 * MAX_CHILDREN + 1 + SANDBOX_POOL_MAX];
+	struct worker_spec tmpl;
 	int64_t now, next;
-	int i, n, rc, timeout;
+	int i, n, np, rc, timeout, wait, refill;
 
 	l.conf = conf;
 	l.core_fd = PROC_FD_LAUNCHER_CORE;
@@ -571,9 +594,33 @@ launcher_proc_main(struct config *conf)
 		    "searchable?): compilers run as uid 0 without capabilities",
 		    conf->user);
 	launcher_hello(&l);
+	snprintf(l.cache, sizeof(l.cache), "%s/cache", conf->state_dir);
+	memset(&tmpl, 0, sizeof(tmpl));
+	tmpl.uid = l.uid;
+	tmpl.gid = l.gid;
+	tmpl.workdir = l.cache;
+	tmpl.filter = &l.worker_filter;
+	/* one idle worker per slot (a GPU runs one job), at most 4 */
+	sandbox_pool_init(&l.pool, &tmpl, conf->ngpus < SANDBOX_POOL_MAX ?
+	    conf->ngpus : SANDBOX_POOL_MAX);
 	for (;;) {
 		now = now_mono_ns();
 		next = -1;
+		/*
+		 * Refill the pool one worker per turn, and only once every
+		 * job's worker has its sandbox in place (its result pipe
+		 * wakes us), so a refill never competes with a start; the
+		 * core waits at most one spawn.  After a failure, retry in
+		 * a second.
+		 */
+		refill = l.pool.n < l.pool.target && !workers_starting(&l);
+		if (refill && now >= l.pool_retry_ns) {
+			if ((rc = sandbox_pool_fill(&l.pool)) < 0) {
+				log_warnx("warm pool: %s", strerror(-rc));
+				l.pool_retry_ns = now + 1000000000LL;
+			}
+			now = now_mono_ns();
+		}
 		for (i = 0; i < l.nkids; i++) {
 			struct lchild *c = l.kids[i];
 
@@ -586,6 +633,12 @@ launcher_proc_main(struct config *conf)
 				next = c->deadline_ns - now;
 		}
 		timeout = next < 0 ? -1 : (int)(next / 1000000) + 1;
+		if (refill && l.pool.n < l.pool.target) {
+			wait = now >= l.pool_retry_ns ? 0 :
+			    (int)((l.pool_retry_ns - now) / 1000000) + 1;
+			if (timeout < 0 || wait < timeout)
+				timeout = wait;
+		}
 		/* per child: its pidfd, and a worker's result pipe until
 		 * it reports that it started */
 		pfds[0].fd = l.core_fd;
@@ -600,7 +653,13 @@ launcher_proc_main(struct config *conf)
 			pfds[2 * i + 2].events = POLLIN;
 		}
 		n = l.nkids;
-		if (poll(pfds, 2 * (nfds_t)n + 1, timeout) < 0) {
+		/* then the idle workers' pidfds: one that exits is reaped */
+		np = l.pool.n;
+		for (i = 0; i < np; i++) {
+			pfds[2 * n + 1 + i].fd = l.pool.w[i].pidfd;
+			pfds[2 * n + 1 + i].events = POLLIN;
+		}
+		if (poll(pfds, 2 * (nfds_t)n + 1 + (nfds_t)np, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_fatal("poll");
@@ -612,6 +671,9 @@ launcher_proc_main(struct config *conf)
 			if (pfds[2 * i + 1].revents)
 				child_reap(&l, i);
 		}
+		for (i = np - 1; i >= 0; i--)
+			if (pfds[2 * n + 1 + i].revents)
+				sandbox_pool_reap(&l.pool, i);
 		if (pfds[0].revents) {
 			while ((rc = msg_recv(l.core_fd, &m)) > 0) {
 				core_dispatch(&l, &m);

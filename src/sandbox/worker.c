@@ -25,6 +25,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -84,6 +85,141 @@ worker_parent_watch(int pidfd)
 	/* a pidfd polls readable once its process has exited */
 	if (poll(&p, 1, 0) != 0)
 		_exit(WORKER_FAIL);
+}
+
+/* Splits n NUL-terminated strings off buf[*off..len) into vec[0..n). */
+static int
+worker_tail_split(char *buf, size_t len, size_t *off, char **vec, int n)
+{
+	size_t l;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (*off >= len)
+			return -1;
+		l = strnlen(buf + *off, len - *off);
+		if (*off + l >= len)
+			return -1;
+		vec[i] = buf + *off;
+		*off += l + 1;
+	}
+	vec[n] = NULL;
+	return 0;
+}
+
+/*
+ * A pooled worker: keeps only its sync pipe, parent pidfd and pool
+ * socket, waits for the go byte (id maps written), then parks, under the
+ * comm SANDBOX_POOL_COMM it was cloned with, until the launcher hands it
+ * one job (struct sandbox_pool_job, the argv and env strings, the
+ * descriptors), and takes back the launcher's comm.  Fills
+ * spec in as sandbox_worker_spawn would have for a cold worker of that
+ * job, the cgroup's part of the report included, and returns with the
+ * sync byte consumed.  Ends the worker when the launcher goes away or
+ * sends anything malformed.
+ */
+static int worker_bset_drop(void);
+/* worker_bset_drop's result when already done (while parked), else 1. */
+static int worker_bset_rc = 1;
+
+static void
+worker_pool_park(struct worker_spec *spec)
+{
+	static char tail[SANDBOX_POOL_TAIL_MAX], so[sizeof(((struct
+	    sandbox_pool_job *)0)->so_path)];
+	static struct sandbox_pool_job pj;
+	struct wasm_job *job = &spec->job;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+	} cm;
+	struct cmsghdr *cmsg;
+	struct msghdr mh;
+	struct iovec iov[2];
+	int keep[3], fds[4], nfds = 0, want;
+	char go;
+	size_t off = 0;
+	ssize_t n;
+
+	keep[0] = spec->sync_fd;
+	keep[1] = spec->parent_pidfd;
+	keep[2] = spec->pool_fd;
+	/* nothing of the launcher's stays open while idle */
+	worker_fd_place(keep, 3);
+	if (keep[0] < 0 || read(keep[0], &go, 1) != 1)
+		_exit(WORKER_FAIL);
+	close(keep[0]);
+	worker_parent_watch(keep[1]);
+	/* job-free work, done while parked: the effective set stays */
+	worker_bset_rc = worker_bset_drop();
+
+	iov[0].iov_base = &pj;
+	iov[0].iov_len = sizeof(pj);
+	iov[1].iov_base = tail;
+	iov[1].iov_len = sizeof(tail);
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 2;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	while ((n = recvmsg(keep[2], &mh, MSG_CMSG_CLOEXEC)) < 0 &&
+	    errno == EINTR)
+		;
+	if (n < (ssize_t)sizeof(pj) || (mh.msg_flags & (MSG_TRUNC |
+	    MSG_CTRUNC)))
+		_exit(WORKER_FAIL);	/* the launcher went away */
+	close(keep[2]);
+	for (cmsg = CMSG_FIRSTHDR(&mh); cmsg != NULL;
+	    cmsg = CMSG_NXTHDR(&mh, cmsg)) {
+		if (cmsg->cmsg_level != SOL_SOCKET ||
+		    cmsg->cmsg_type != SCM_RIGHTS || nfds != 0)
+			_exit(WORKER_FAIL);
+		nfds = (int)((cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		if (nfds > 4)
+			_exit(WORKER_FAIL);
+		memcpy(fds, CMSG_DATA(cmsg), nfds * sizeof(int));
+	}
+	want = pj.has_input ? 4 : 3;
+	if (nfds != want || pj.tail_len != (size_t)n - sizeof(pj) ||
+	    pj.argc < 0 || pj.envc < 0 ||
+	    memchr(pj.so_path, '\0', sizeof(pj.so_path)) == NULL)
+		_exit(WORKER_FAIL);
+	if ((job->argv = calloc((size_t)pj.argc + 1, sizeof(char *))) ==
+	    NULL || (job->envp = calloc((size_t)pj.envc + 1,
+	    sizeof(char *))) == NULL ||
+	    worker_tail_split(tail, pj.tail_len, &off, job->argv,
+	    pj.argc) < 0 ||
+	    worker_tail_split(tail, pj.tail_len, &off, job->envp,
+	    pj.envc) < 0 || off != pj.tail_len)
+		_exit(WORKER_FAIL);
+	/* from here on, a worker like any other */
+	spec->comm[sizeof(spec->comm) - 1] = '\0';
+	prctl(PR_SET_NAME, spec->comm);
+
+	memcpy(so, pj.so_path, sizeof(so));
+	job->so_path = so[0] != '\0' ? so : NULL;
+	job->output_max = pj.output_max;
+	job->log_max = pj.log_max;
+	job->max_pages = pj.max_pages;
+	job->argc = pj.argc;
+	job->envc = pj.envc;
+	memcpy(job->seed, pj.seed, sizeof(job->seed));
+	spec->result_fd = fds[0];
+	job->stdout_fd = fds[1];
+	job->stderr_fd = fds[2];
+	job->input_fd = pj.has_input ? fds[3] : -1;
+	spec->cpu_limit_s = pj.cpu_limit_s;
+	spec->min_isolation = pj.min_isolation;
+	/* the report's cgroup part, as sandbox_worker_spawn writes it */
+	spec->cgroup_state = pj.cgroup_state;
+	if (spec->cgroup_state > 0)
+		spec->report.layers |= SANDBOX_CGROUP;
+	else if (spec->cgroup_state < 0)
+		sandbox_report_degrade(&spec->report, "cgroup",
+		    spec->cgroup_state);
+	spec->sync_fd = -1;
+	spec->parent_pidfd = keep[1];
+	spec->pool_fd = -1;
 }
 
 /*
@@ -183,12 +319,13 @@ worker_fs_close(struct worker_fs *fs)
 	fs->tree = fs->here = -1;
 }
 
-/* Clears the bounding, ambient, inheritable, permitted, effective sets. */
+/*
+ * Empties the bounding set, 0 or -errno.  It leaves the effective set
+ * alone, so a pooled worker does it while parked (worker_bset_rc).
+ */
 static int
-worker_caps_drop(void)
+worker_bset_drop(void)
 {
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
 	int cap;
 
 	for (cap = 0; cap < 64; cap++) {
@@ -198,6 +335,21 @@ worker_caps_drop(void)
 			return -errno;
 		}
 	}
+	return 0;
+}
+
+/* Clears the bounding, ambient, inheritable, permitted, effective sets. */
+static int
+worker_caps_drop(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	int rc;
+
+	if ((rc = worker_bset_rc) > 0)
+		rc = worker_bset_drop();
+	if (rc < 0)
+		return rc;
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		return -errno;
 	memset(d, 0, sizeof(d));
@@ -293,6 +445,8 @@ worker_run(struct worker_spec *spec)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	clearenv();
+	if (spec->pooled)
+		worker_pool_park(spec);
 	fds[FD_RESULT - FD_RESULT] = spec->result_fd;
 	fds[FD_INPUT - FD_RESULT] = job->input_fd;
 	fds[FD_OUTPUT - FD_RESULT] = job->stdout_fd;
@@ -307,9 +461,11 @@ worker_run(struct worker_spec *spec)
 	if (spec->result_fd < 0 || job->stdout_fd < 0 || job->stderr_fd < 0)
 		_exit(WORKER_FAIL);
 	/* the launcher has written our id maps (or gone away) */
-	if (fds[4] < 0 || read(fds[4], &go, 1) != 1)
-		_exit(WORKER_FAIL);
-	close(fds[4]);
+	if (!spec->pooled) {
+		if (fds[4] < 0 || read(fds[4], &go, 1) != 1)
+			_exit(WORKER_FAIL);
+		close(fds[4]);
+	}
 	worker_parent_watch(fds[5]);
 
 	/* layer 1: resources (cgroups: src/cgroup/cgroup.c, not here) */

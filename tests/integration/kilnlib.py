@@ -108,8 +108,24 @@ def eq(got, want, what=''):
 
 # ------------------------------------------------------------ processes
 
-def children(pid):
-    """Direct children of pid, from /proc/<pid>/task/*/children."""
+POOL_COMM = 'kiln-pool'
+
+
+def comm(pid):
+    """The process's comm ('' once it is gone)."""
+    try:
+        with open('/proc/%d/comm' % pid) as f:
+            return f.read().rstrip('\n')
+    except (FileNotFoundError, ProcessLookupError):
+        return ''
+
+
+def children(pid, pool=False):
+    """Direct children of pid, from /proc/<pid>/task/*/children.  Idle
+    workers of the launcher's warm pool (comm 'kiln-pool', a job-free
+    process parked before anything job-specific, docs/SANDBOX.md) are
+    left out unless pool is true: after jobs end the launcher has them
+    by design."""
     kids = []
     try:
         tasks = os.listdir('/proc/%d/task' % pid)
@@ -121,6 +137,8 @@ def children(pid):
                 kids += [int(x) for x in f.read().split()]
         except (FileNotFoundError, ProcessLookupError):
             pass
+    if not pool:
+        kids = [k for k in kids if comm(k) != POOL_COMM]
     return kids
 
 
@@ -128,7 +146,7 @@ def descendants(pid):
     out, todo = [], [pid]
     while todo:
         p = todo.pop()
-        for k in children(p):
+        for k in children(p, pool=True):
             out.append(k)
             todo.append(k)
     return out

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -47,9 +48,13 @@ struct run {
 	char output[256];	/* the job's stdout */
 };
 
-/* Spawns a worker for spec (filter, body set by the caller) and reaps it. */
+/*
+ * Runs spec (filter, body set by the caller) in a worker taken from pool,
+ * or in a cold one when pool is NULL, and reaps it.
+ */
 static void
-run_worker(struct worker_spec *spec, struct run *r)
+run_worker_from(struct sandbox_pool *pool, struct worker_spec *spec,
+    struct run *r)
 {
 	int pfd[2], out, log, pidfd;
 	uint8_t marker;
@@ -70,7 +75,10 @@ run_worker(struct worker_spec *spec, struct run *r)
 	spec->job.input_fd = -1;
 	spec->job.stdout_fd = out;
 	spec->job.stderr_fd = log;
-	pid = sandbox_worker_spawn(spec, &pidfd);
+	if (pool != NULL)
+		pid = sandbox_pool_take(pool, spec, &pidfd);
+	else
+		pid = sandbox_worker_spawn(spec, &pidfd);
 	assert_true(pid > 0);
 	close(pfd[1]);
 	r->started = read(pfd[0], &marker, 1) == 1 &&
@@ -83,6 +91,12 @@ run_worker(struct worker_spec *spec, struct run *r)
 	close(pidfd);
 	close(out);
 	close(log);
+}
+
+static void
+run_worker(struct worker_spec *spec, struct run *r)
+{
+	run_worker_from(NULL, spec, r);
 }
 
 static int
@@ -585,6 +599,207 @@ test_wasm_job(void **state)
 	free(so);
 }
 
+/* A pool whose workers match run_worker's: nobody, in dir, filtered. */
+static void
+pool_for(struct sandbox_pool *pool, const char *dir, worker_body_fn body,
+    int target)
+{
+	struct worker_spec tmpl = { .uid = NOBODY, .gid = NOBODY,
+	    .workdir = dir, .filter = &filter, .body = body };
+
+	sandbox_pool_init(pool, &tmpl, target);
+}
+
+/* The comm of pid, "" when it is gone. */
+static void
+comm_of(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	buf[0] = '\0';
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, buf, len - 1);
+	buf[n > 0 ? n - 1 : 0] = '\0';	/* without the newline */
+	close(fd);
+}
+
+static void
+hello_spec(struct worker_spec *spec, char **argv)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->filter = &filter;
+	spec->workdir = tmpdir;
+	spec->job.so_path = "./hello.so";
+	spec->job.output_max = 1 << 20;
+	spec->job.log_max = 1 << 20;
+	spec->job.max_pages = 256;
+	spec->job.argc = 1;
+	spec->job.argv = argv;
+}
+
+/*
+ * A pooled worker, idle under its own comm, runs a real module with exact
+ * output and reports exactly the isolation a cold worker reports for the
+ * same job (cgroup included, or its absence).
+ */
+static void
+test_pool_wasm_job(void **state)
+{
+	const char *sdk = getenv("KILN_TEST_SDK_DIR");
+	struct sandbox_pool pool;
+	struct worker_spec spec;
+	char why[256], comm[32], *in, *so;
+	char *argv[] = { "hello", NULL };
+	struct run cold, warm;
+	int attached;
+
+	assert_non_null(sdk);
+	in = xasprintf("%s/hello.wasm", sdk);
+	so = xasprintf("%s/hello.so", tmpdir);
+	if (access(so, R_OK) < 0)	/* test_wasm_job may have made it */
+		assert_int_equal(wasm_module_compile(in, so, tmpdir, why,
+		    sizeof(why)), 0);
+
+	hello_spec(&spec, argv);
+	attached = cgroup_for(&spec, "test-pool-cold");
+	run_worker(&spec, &cold);
+	if (attached)
+		cgroup_done();
+
+	pool_for(&pool, tmpdir, NULL, 1);
+	assert_int_equal(sandbox_pool_fill(&pool), 1);
+	assert_int_equal(pool.n, 1);
+	comm_of(pool.w[0].pid, comm, sizeof(comm));
+	assert_string_equal(comm, SANDBOX_POOL_COMM);
+	hello_spec(&spec, argv);
+	attached = cgroup_for(&spec, "test-pool-warm");
+	run_worker_from(&pool, &spec, &warm);
+	if (attached)
+		cgroup_done();
+	assert_int_equal(pool.n, 0);
+
+	assert_true(warm.started && warm.got);
+	assert_int_equal(warm.wr.rc, 0);
+	assert_string_equal(warm.wr.res.reason, "");
+	assert_int_equal(warm.wr.res.exit_code, 0);
+	assert_string_equal(warm.output, "hello from kiln\n");
+	assert_true(WIFEXITED(warm.status) && WEXITSTATUS(warm.status) == 0);
+	assert_true(cold.got);
+	assert_string_equal(warm.wr.isolation, cold.wr.isolation);
+	assert_non_null(strstr(warm.wr.isolation, attached ?
+	    "\"level\":\"L4\"" : "\"level\":\"L3\""));
+	free(in);
+	free(so);
+}
+
+/* Same report without a cgroup: the degradation travels with the job. */
+static void
+test_pool_no_cgroup(void **state)
+{
+	struct worker_spec spec = { .filter = &filter, .body = body_getpid,
+	    .cgroup_state = -EOPNOTSUPP };
+	struct sandbox_pool pool;
+	struct run cold, warm;
+
+	run_worker(&spec, &cold);
+	pool_for(&pool, "/", body_getpid, 1);
+	assert_int_equal(sandbox_pool_fill(&pool), 1);
+	memset(&spec, 0, sizeof(spec));
+	spec.filter = &filter;
+	spec.body = body_getpid;
+	spec.cgroup_state = -EOPNOTSUPP;
+	run_worker_from(&pool, &spec, &warm);
+	assert_true(cold.got);
+	assert_true(warm.got);
+	assert_int_equal(warm.wr.rc, 1);	/* its own pid namespace */
+	assert_string_equal(warm.wr.isolation, cold.wr.isolation);
+	assert_non_null(strstr(warm.wr.isolation,
+	    "\"degraded\":[\"cgroup: EOPNOTSUPP\"]"));
+}
+
+/*
+ * The pool fills to its target and no further, a take leaves one less, a
+ * fill makes it whole, a mismatched spec takes nothing, and drain kills
+ * and reaps every idle worker.
+ */
+static void
+test_pool_refill(void **state)
+{
+	struct worker_spec spec = { .filter = &filter, .body = body_getpid };
+	struct sandbox_pool pool;
+	pid_t pids[SANDBOX_POOL_MAX];
+	struct run r;
+	int i;
+
+	pool_for(&pool, "/", body_getpid, SANDBOX_POOL_MAX + 3);
+	assert_int_equal(pool.target, SANDBOX_POOL_MAX);
+	for (i = 0; i < SANDBOX_POOL_MAX; i++)
+		assert_int_equal(sandbox_pool_fill(&pool), 1);
+	assert_int_equal(sandbox_pool_fill(&pool), 0);
+	assert_int_equal(pool.n, SANDBOX_POOL_MAX);
+
+	run_worker_from(&pool, &spec, &r);
+	assert_true(r.got);
+	assert_int_equal(r.wr.rc, 1);	/* pid 1 of its own pid namespace */
+	assert_int_equal(pool.n, SANDBOX_POOL_MAX - 1);
+	assert_int_equal(sandbox_pool_fill(&pool), 1);
+	assert_int_equal(pool.n, SANDBOX_POOL_MAX);
+
+	spec.uid = 0;		/* not the pool's user */
+	spec.gid = 0;
+	spec.workdir = "/";
+	assert_int_equal(sandbox_pool_take(&pool, &spec, &i), -EINVAL);
+	assert_int_equal(pool.n, SANDBOX_POOL_MAX);
+
+	for (i = 0; i < pool.n; i++)
+		pids[i] = pool.w[i].pid;
+	sandbox_pool_drain(&pool);
+	assert_int_equal(pool.n, 0);
+	for (i = 0; i < SANDBOX_POOL_MAX; i++) {
+		assert_int_equal(waitpid(pids[i], NULL, WNOHANG), -1);
+		assert_int_equal(errno, ECHILD);
+	}
+	pool_for(&pool, "/", body_getpid, 0);
+	assert_int_equal(sandbox_pool_fill(&pool), 0);
+	assert_int_equal(sandbox_pool_take(&pool, &spec, &i), -EAGAIN);
+}
+
+/* An idle worker dies with the process that holds its pool. */
+static void
+test_pool_dies_with_launcher(void **state)
+{
+	struct sandbox_pool pool;
+	struct pollfd p;
+	int pfd[2], status;
+	pid_t holder, idle = 0;
+
+	assert_int_equal(pipe(pfd), 0);
+	if ((holder = fork()) == 0) {
+		close(pfd[0]);
+		pool_for(&pool, "/", body_getpid, 1);
+		if (sandbox_pool_fill(&pool) != 1)
+			_exit(1);
+		(void)!write(pfd[1], &pool.w[0].pid, sizeof(pid_t));
+		pause();
+		_exit(0);
+	}
+	close(pfd[1]);
+	assert_int_equal(read(pfd[0], &idle, sizeof(idle)), sizeof(idle));
+	close(pfd[0]);
+	p.fd = (int)syscall(SYS_pidfd_open, idle, 0);
+	p.events = POLLIN;
+	assert_true(p.fd >= 0);
+	assert_int_equal(poll(&p, 1, 0), 0);	/* parked, alive */
+	kill(holder, SIGKILL);
+	assert_int_equal(waitpid(holder, &status, 0), holder);
+	assert_int_equal(poll(&p, 1, 10000), 1);	/* PR_SET_PDEATHSIG */
+	close(p.fd);
+}
+
 int
 main(void)
 {
@@ -604,6 +819,10 @@ main(void)
 		cmocka_unit_test(test_ladder_no_seccomp),
 		cmocka_unit_test(test_before_start),
 		cmocka_unit_test(test_wasm_job),
+		cmocka_unit_test(test_pool_wasm_job),
+		cmocka_unit_test(test_pool_no_cgroup),
+		cmocka_unit_test(test_pool_refill),
+		cmocka_unit_test(test_pool_dies_with_launcher),
 	};
 	char *rm;
 	int rc;

@@ -1,0 +1,210 @@
+/*
+ * The warm pool, after Android's USAP pool: the launcher keeps a few idle
+ * workers that sandbox_worker_spawn already created in their namespaces,
+ * id maps written, parked in worker_run on a SOCK_SEQPACKET socket before
+ * anything job-specific.  A job takes one: the launcher attaches it to
+ * the job's cgroup, then sends the job's fields and descriptors in one
+ * message, and the worker specialises exactly as a cold one would (same
+ * layers, same report).  A pooled worker serves one job and exits; the
+ * launcher refills the pool from its poll loop, after the job is on its
+ * way.  Idle workers carry the comm SANDBOX_POOL_COMM (set around the
+ * clone, so even a fresh one has it) and die with the launcher.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kiln/sandbox.h"
+
+static void
+pool_worker_discard(struct sandbox_pool_worker *w)
+{
+	syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0);
+	while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	close(w->pidfd);
+	close(w->sock);
+}
+
+/* Appends n strings of vec to buf at *off; -E2BIG when they do not fit. */
+static int
+pool_tail_put(char *buf, size_t *off, char *const *vec, int n)
+{
+	size_t len;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		len = strlen(vec[i]) + 1;
+		if (len > SANDBOX_POOL_TAIL_MAX - *off)
+			return -E2BIG;
+		memcpy(buf + *off, vec[i], len);
+		*off += len;
+	}
+	return 0;
+}
+
+void
+sandbox_pool_init(struct sandbox_pool *pool, const struct worker_spec *tmpl,
+    int target)
+{
+	memset(pool, 0, sizeof(*pool));
+	pool->tmpl.uid = tmpl->uid;
+	pool->tmpl.gid = tmpl->gid;
+	pool->tmpl.workdir = tmpl->workdir;
+	pool->tmpl.filter = tmpl->filter;
+	pool->tmpl.body = tmpl->body;
+	pool->target = target < 0 ? 0 : target > SANDBOX_POOL_MAX ?
+	    SANDBOX_POOL_MAX : target;
+}
+
+int
+sandbox_pool_fill(struct sandbox_pool *pool)
+{
+	struct sandbox_pool_worker *w;
+	struct worker_spec spec;
+	int sv[2], pidfd;
+	pid_t pid;
+
+	if (pool->n >= pool->target)
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	spec = pool->tmpl;
+	spec.result_fd = spec.sync_fd = spec.parent_pidfd = -1;
+	spec.job.input_fd = spec.job.stdout_fd = spec.job.stderr_fd = -1;
+	spec.pooled = 1;
+	spec.pool_fd = sv[1];
+	/* the child inherits the comm: idle from its first instruction */
+	prctl(PR_GET_NAME, spec.comm);
+	prctl(PR_SET_NAME, SANDBOX_POOL_COMM);
+	pid = sandbox_worker_spawn(&spec, &pidfd);
+	prctl(PR_SET_NAME, spec.comm);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return pid;
+	}
+	w = &pool->w[pool->n++];
+	w->pid = pid;
+	w->pidfd = pidfd;
+	w->sock = sv[0];
+	return 1;
+}
+
+pid_t
+sandbox_pool_take(struct sandbox_pool *pool, struct worker_spec *spec,
+    int *pidfd)
+{
+	static char tail[SANDBOX_POOL_TAIL_MAX];
+	struct sandbox_pool_job pj;
+	struct sandbox_pool_worker w;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+	} cm;
+	struct cmsghdr *cmsg;
+	struct msghdr mh;
+	struct iovec iov[2];
+	size_t tlen = 0;
+	int fds[4], nfds = 3, rc;
+	ssize_t n;
+
+	if (pool->n == 0)
+		return -EAGAIN;
+	if (spec->uid != pool->tmpl.uid || spec->gid != pool->tmpl.gid ||
+	    spec->filter != pool->tmpl.filter ||
+	    spec->body != pool->tmpl.body || spec->workdir == NULL ||
+	    pool->tmpl.workdir == NULL ||
+	    strcmp(spec->workdir, pool->tmpl.workdir) != 0)
+		return -EINVAL;
+	memset(&pj, 0, sizeof(pj));
+	/* "" stands for no module (a test or probe body) */
+	if (spec->job.so_path != NULL && (spec->job.so_path[0] == '\0' ||
+	    (size_t)snprintf(pj.so_path, sizeof(pj.so_path), "%s",
+	    spec->job.so_path) >= sizeof(pj.so_path)))
+		return -ENAMETOOLONG;
+	if ((rc = pool_tail_put(tail, &tlen, spec->job.argv,
+	    spec->job.argc)) < 0 ||
+	    (rc = pool_tail_put(tail, &tlen, spec->job.envp,
+	    spec->job.envc)) < 0)
+		return rc;
+	pj.output_max = spec->job.output_max;
+	pj.log_max = spec->job.log_max;
+	pj.max_pages = spec->job.max_pages;
+	pj.cpu_limit_s = spec->cpu_limit_s;
+	pj.argc = spec->job.argc;
+	pj.envc = spec->job.envc;
+	pj.cgroup_state = spec->cgroup_state;
+	pj.min_isolation = spec->min_isolation;
+	pj.has_input = spec->job.input_fd >= 0;
+	pj.tail_len = (uint32_t)tlen;
+	memcpy(pj.seed, spec->job.seed, sizeof(pj.seed));
+	fds[0] = spec->result_fd;
+	fds[1] = spec->job.stdout_fd;
+	fds[2] = spec->job.stderr_fd;
+	if (pj.has_input)
+		fds[nfds++] = spec->job.input_fd;
+
+	w = pool->w[--pool->n];
+	if (spec->before_start != NULL &&
+	    (rc = spec->before_start(w.pid, spec->before_start_arg)) != 0) {
+		rc = rc < 0 ? rc : -EIO;
+		goto discard;
+	}
+	iov[0].iov_base = &pj;
+	iov[0].iov_len = sizeof(pj);
+	iov[1].iov_base = tail;
+	iov[1].iov_len = tlen;
+	memset(&mh, 0, sizeof(mh));
+	memset(&cm, 0, sizeof(cm));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 2;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+	cmsg = CMSG_FIRSTHDR(&mh);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+	memcpy(CMSG_DATA(cmsg), fds, nfds * sizeof(int));
+	while ((n = sendmsg(w.sock, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	if (n < 0) {
+		rc = -errno;
+		goto discard;
+	}
+	if ((size_t)n != sizeof(pj) + tlen) {
+		rc = -EIO;
+		goto discard;
+	}
+	close(w.sock);
+	*pidfd = w.pidfd;
+	return w.pid;
+discard:
+	pool_worker_discard(&w);
+	return rc;
+}
+
+void
+sandbox_pool_reap(struct sandbox_pool *pool, int i)
+{
+	struct sandbox_pool_worker *w = &pool->w[i];
+
+	while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	close(w->pidfd);
+	close(w->sock);
+	pool->w[i] = pool->w[--pool->n];
+}
+
+void
+sandbox_pool_drain(struct sandbox_pool *pool)
+{
+	while (pool->n > 0)
+		pool_worker_discard(&pool->w[--pool->n]);
+}

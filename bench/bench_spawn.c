@@ -85,8 +85,14 @@ bench_worker(struct sandbox_pool *pool, int life, int seq)
 	spec.body = body_empty;
 	spec.cgroup_state = -EOPNOTSUPP;
 	snprintf(id, sizeof(id), "bench-spawn-%d-%d", (int)getpid(), seq);
+	memset(&cg, 0, sizeof(cg));
 	t0 = now_mono_ns();
-	if (have_cg && cgroup_job_create(&cg_env, id, &lim, &cg) == 0) {
+	if (pool != NULL && have_cg) {
+		/* as the launcher: the pooled worker's own cgroup, limits set */
+		spec.cgroup_limits = &lim;
+		spec.cgroup_taken = &cg;
+		attached = 1;
+	} else if (have_cg && cgroup_job_create(&cg_env, id, &lim, &cg) == 0) {
 		cg_ns[ncg++] = now_mono_ns() - t0;
 		attached = 1;
 		spec.cgroup_state = 1;
@@ -159,6 +165,7 @@ main(int argc, char **argv)
 	    cgroup_env_probe(&cg_env, why, sizeof(why)) == 0 &&
 	    cg_env.mode != CGROUP_MODE_NONE;
 	sandbox_pool_init(&pool, &tmpl, 1);
+	pool.cg = have_cg ? &cg_env : NULL;
 	for (m = 0; m < NMODES; m++)
 		t[m] = xcalloc(runs, sizeof(int64_t));
 	cg_ns = xcalloc(4 * (size_t)runs, sizeof(int64_t));

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "kiln/cgroup.h"
 #include "kiln/wasm.h"
 
 /* First byte on a worker's result pipe: its sandbox is in place. */
@@ -107,6 +108,14 @@ struct worker_spec {
 	 * for (tests of other layers).
 	 */
 	int cgroup_state;
+	/*
+	 * Pool: the limits of the job's cgroup, written into the pooled
+	 * worker's own cgroup (attached when it was created) and handed
+	 * over in *cgroup_taken; cgroup_state then becomes 1.  NULL: the
+	 * pool made no cgroups, before_start attaches as for a cold spawn.
+	 */
+	const struct cgroup_limits *cgroup_limits;
+	struct cgroup_job *cgroup_taken;
 	/* below this level (0..4) the worker refuses to run guest code */
 	int min_isolation;
 	/* filled in by sandbox_worker_spawn for the child */
@@ -154,10 +163,14 @@ struct sandbox_pool_worker {
 	pid_t pid;
 	int pidfd;
 	int sock;		/* the launcher's end */
+	int has_cg;		/* cg: its own cgroup, attached at creation */
+	struct cgroup_job cg;
 };
 
 struct sandbox_pool {
 	struct worker_spec tmpl;	/* uid, gid, workdir, filter, body */
+	const struct cgroup_env *cg;	/* where pooled workers' cgroups go */
+	uint64_t made;			/* names them */
 	struct sandbox_pool_worker w[SANDBOX_POOL_MAX];
 	int n;			/* idle workers in w[0..n) */
 	int target;		/* 0..SANDBOX_POOL_MAX */
@@ -173,7 +186,9 @@ void sandbox_pool_init(struct sandbox_pool *pool,
 
 /*
  * Creates one idle worker if the pool is below its target: 1 when it did,
- * 0 when the pool is full, or -errno.
+ * 0 when the pool is full, or -errno.  With pool->cg set, the worker gets
+ * its own cgroup (no limits yet) before it may run, so that taking it
+ * costs only writing the job's limits.
  */
 int sandbox_pool_fill(struct sandbox_pool *pool);
 

@@ -632,6 +632,19 @@ cgroup_job_create(const struct cgroup_env *env, const char *job_id,
 }
 
 int
+cgroup_job_limits_set(const struct cgroup_job *job,
+    const struct cgroup_limits *lim)
+{
+	int h, rc;
+
+	for (h = 0; h < job->nhier; h++)
+		if ((rc = limits_write(job->mode, job->fd[h], job->ctrls[h],
+		    lim)) < 0)
+			return rc;
+	return 0;
+}
+
+int
 cgroup_job_attach(const struct cgroup_job *job, pid_t pid)
 {
 	char buf[32];

@@ -345,21 +345,24 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 	limits.cpu_millis = WORKER_CPU_MILLIS;
 	memset(&cg, 0, sizeof(cg));
 	spec.cgroup_state = l->cg_err;
-	if (l->cg_err == 0) {
-		if ((rc = cgroup_job_create(&l->cg, s->id, &limits, &cg)) < 0) {
-			log_warnx("job %s: no cgroup: %s", s->id, strerror(-rc));
-			spec.cgroup_state = rc;
-		} else {
-			spec.cgroup_state = 1;
-			spec.before_start = sandbox_cgroup_attach;
-			spec.before_start_arg = &cg;
-		}
-	}
-	/* warm: an idle pooled worker; cold when none (or it failed) */
+	spec.cgroup_limits = &limits;
+	spec.cgroup_taken = &cg;
+	/* warm: an idle pooled worker, already in a cgroup of its own */
 	if ((pid = sandbox_pool_take(&l->pool, &spec, &pidfd)) < 0) {
 		if (pid != -EAGAIN)
 			log_warnx("job %s: pooled worker: %s; spawning one",
 			    s->id, strerror(-pid));
+		/* cold: a cgroup for the job, attached before it may run */
+		spec.cgroup_state = l->cg_err;
+		if (l->cg_err == 0 &&
+		    (rc = cgroup_job_create(&l->cg, s->id, &limits, &cg)) < 0) {
+			log_warnx("job %s: no cgroup: %s", s->id, strerror(-rc));
+			spec.cgroup_state = rc;
+		} else if (l->cg_err == 0) {
+			spec.cgroup_state = 1;
+			spec.before_start = sandbox_cgroup_attach;
+			spec.before_start_arg = &cg;
+		}
 		pid = sandbox_worker_spawn(&spec, &pidfd);
 	}
 	close(pfd[1]);
@@ -603,6 +606,7 @@ launcher_proc_main(struct config *conf)
 	/* one idle worker per slot (a GPU runs one job), at most 4 */
 	sandbox_pool_init(&l.pool, &tmpl, conf->ngpus < SANDBOX_POOL_MAX ?
 	    conf->ngpus : SANDBOX_POOL_MAX);
+	l.pool.cg = l.cg_err == 0 ? &l.cg : NULL;
 	for (;;) {
 		now = now_mono_ns();
 		next = -1;

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -30,6 +31,8 @@ pool_worker_discard(struct sandbox_pool_worker *w)
 		;
 	close(w->pidfd);
 	close(w->sock);
+	if (w->has_cg)
+		cgroup_job_destroy(&w->cg);
 }
 
 /* Appends n strings of vec to buf at *off; -E2BIG when they do not fit. */
@@ -66,13 +69,22 @@ sandbox_pool_init(struct sandbox_pool *pool, const struct worker_spec *tmpl,
 int
 sandbox_pool_fill(struct sandbox_pool *pool)
 {
+	static const struct cgroup_limits none = { 0, 0, 0 };
 	struct sandbox_pool_worker *w;
 	struct worker_spec spec;
-	int sv[2], pidfd;
+	struct cgroup_job cg;
+	char name[48];
+	int sv[2], pidfd, rc;
 	pid_t pid;
 
 	if (pool->n >= pool->target)
 		return 0;
+	if (pool->cg != NULL) {
+		snprintf(name, sizeof(name), "pool-%d-%llu", (int)getpid(),
+		    (unsigned long long)++pool->made);
+		if ((rc = cgroup_job_create(pool->cg, name, &none, &cg)) < 0)
+			return rc;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
 	spec = pool->tmpl;
@@ -80,6 +92,10 @@ sandbox_pool_fill(struct sandbox_pool *pool)
 	spec.job.input_fd = spec.job.stdout_fd = spec.job.stderr_fd = -1;
 	spec.pooled = 1;
 	spec.pool_fd = sv[1];
+	if (pool->cg != NULL) {
+		spec.before_start = sandbox_cgroup_attach;
+		spec.before_start_arg = &cg;
+	}
 	/* the child inherits the comm: idle from its first instruction */
 	prctl(PR_GET_NAME, spec.comm);
 	prctl(PR_SET_NAME, SANDBOX_POOL_COMM);
@@ -88,12 +104,16 @@ sandbox_pool_fill(struct sandbox_pool *pool)
 	close(sv[1]);
 	if (pid < 0) {
 		close(sv[0]);
+		if (pool->cg != NULL)
+			cgroup_job_destroy(&cg);
 		return pid;
 	}
 	w = &pool->w[pool->n++];
 	w->pid = pid;
 	w->pidfd = pidfd;
 	w->sock = sv[0];
+	if ((w->has_cg = pool->cg != NULL))
+		w->cg = cg;
 	return 1;
 }
 
@@ -152,7 +172,14 @@ sandbox_pool_take(struct sandbox_pool *pool, struct worker_spec *spec,
 		fds[nfds++] = spec->job.input_fd;
 
 	w = pool->w[--pool->n];
-	if (spec->before_start != NULL &&
+	if (w.has_cg && spec->cgroup_limits != NULL &&
+	    spec->cgroup_taken != NULL) {
+		/* its own cgroup, attached since birth: just the limits */
+		if ((rc = cgroup_job_limits_set(&w.cg,
+		    spec->cgroup_limits)) < 0)
+			goto discard;
+		pj.cgroup_state = spec->cgroup_state = 1;
+	} else if (spec->before_start != NULL &&
 	    (rc = spec->before_start(w.pid, spec->before_start_arg)) != 0) {
 		rc = rc < 0 ? rc : -EIO;
 		goto discard;
@@ -183,6 +210,10 @@ sandbox_pool_take(struct sandbox_pool *pool, struct worker_spec *spec,
 		goto discard;
 	}
 	close(w.sock);
+	if (spec->cgroup_state == 1 && w.has_cg)
+		*spec->cgroup_taken = w.cg;	/* the caller's now */
+	else if (w.has_cg)
+		cgroup_job_destroy(&w.cg);	/* unused: the job has one */
 	*pidfd = w.pidfd;
 	return w.pid;
 discard:
@@ -199,6 +230,8 @@ sandbox_pool_reap(struct sandbox_pool *pool, int i)
 		;
 	close(w->pidfd);
 	close(w->sock);
+	if (w->has_cg)
+		cgroup_job_destroy(&w->cg);
 	pool->w[i] = pool->w[--pool->n];
 }
 

@@ -373,7 +373,9 @@ class Kilnd:
     def kids(self):
         """{'api': pid, 'core': pid, 'launcher': pid} of the parent."""
         out = {}
-        for k in children(self.proc.pid):
+        # pool=True: the launcher carries the pool's comm for an instant
+        # while it clones an idle worker; the parent has no pool workers
+        for k in children(self.proc.pid, pool=True):
             r = role_of(k)
             if r is not None:
                 out[r] = k

@@ -8,6 +8,7 @@
  * exits and the parent starts a new one.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <poll.h>
 #include <signal.h>
 #include <sodium.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "kiln/error.h"
+#include "kiln/policy.h"
 #include "kiln/proc.h"
 #include "kiln/util.h"
 #include "api_int.h"
@@ -336,6 +338,7 @@ api_proc_main(struct config *conf)
 	struct pollfd pfd[3];
 	MHD_UNSIGNED_LONG_LONG mhd_ms;
 	sigset_t mask;
+	char what[64];
 	uid_t uid;
 	gid_t gid;
 	int rc, sfd, timeout;
@@ -345,6 +348,11 @@ api_proc_main(struct config *conf)
 	if ((rc = proc_user_ids(conf->user, &uid, &gid)) < 0 ||
 	    (rc = proc_drop_privileges(uid, gid)) < 0)
 		log_fatalx("cannot drop privileges: %s", kiln_strerror(rc));
+	/* jansson seeds its hash from /dev/urandom once: before, not after */
+	json_object_seed(0);
+	if ((rc = policy_confine(POLICY_API, what, sizeof(what))) < 0)
+		log_fatalx("cannot confine the api: %s", kiln_strerror(rc));
+	log_info("api confined: %s", what);
 	api_conf = conf;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

@@ -775,7 +775,8 @@ core_recover(struct core *c)
 				after = rc.jobs[rc.n - 1].seq;
 		} while (n == 1000);
 	}
-	qsort(rc.jobs, rc.n, sizeof(*rc.jobs), seq_cmp);
+	if (rc.n > 1)
+		qsort(rc.jobs, rc.n, sizeof(*rc.jobs), seq_cmp);
 	for (i = 0; i < rc.n; i++) {
 		j = &rc.jobs[i];
 		if (config_tenant_find(c->conf, j->tenant) == NULL) {

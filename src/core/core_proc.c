@@ -9,6 +9,7 @@
  * fatal: the parent restarts the core, which recovers from the journal.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <poll.h>
 #include <signal.h>
 #include <sodium.h>
@@ -20,6 +21,7 @@
 
 #include "kiln/error.h"
 #include "kiln/msg.h"
+#include "kiln/policy.h"
 #include "kiln/proc.h"
 #include "kiln/sched.h"
 #include "kiln/store.h"
@@ -344,7 +346,7 @@ core_proc_main(struct config *conf)
 {
 	struct core *c = &core;
 	struct pollfd pfd[3];
-	char dir[300];
+	char dir[300], what[64];
 	uid_t uid;
 	gid_t gid;
 	int64_t now, wake;
@@ -369,6 +371,11 @@ core_proc_main(struct config *conf)
 		log_fatal("chroot %s", dir);
 	if ((rc = proc_drop_privileges(uid, gid)) < 0)
 		log_fatalx("cannot drop privileges: %s", kiln_strerror(rc));
+	/* jansson seeds its hash once: now, not after the filter */
+	json_object_seed(0);
+	if ((rc = policy_confine(POLICY_CORE, what, sizeof(what))) < 0)
+		log_fatalx("cannot confine the core: %s", kiln_strerror(rc));
+	log_info("core confined: %s", what);
 	c->conf = conf;
 	c->parent_fd = PROC_FD_CORE_PARENT;
 	c->api_fd = PROC_FD_CORE_API;

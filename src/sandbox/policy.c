@@ -1,20 +1,29 @@
 /*
  * All confinement policy in one file, one function per process profile:
  * which system calls a process may make (a seccomp allow-list whose
- * default is to kill the process) and what Landlock denies it.  Only the
- * wasm worker has a profile today; the api, core and compiler profiles
- * will join it here.  Policies are compiled once, in the launcher at
- * start; workers only load the resulting BPF program.
+ * default is to kill the process) and what Landlock denies it: the wasm
+ * worker, the api and the core (the compiler's will join them here).
+ * The worker's policy is compiled once, in the launcher at start; workers
+ * only load the resulting BPF program.  The api and the core compile and
+ * load their own at start (policy_confine).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <seccomp.h>
 
+#include "kiln/policy.h"
 #include "kiln/sandbox.h"
 
 /* Landlock rights by ABI (linux/landlock.h of this Debian predates 4-7). */
@@ -158,4 +167,213 @@ sandbox_policy_worker_landlock(int abi, struct sandbox_landlock *out)
 		out->handled_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
 	if (abi >= 6)
 		out->scoped = LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL;
+}
+
+/*
+ * What the api does once confined (strace -f of the integration suite,
+ * from the privilege drop on): set up its loop (signalfd4, epoll_create1,
+ * rt_sigprocmask; MHD inspects the inherited listening socket with
+ * getsockname, getsockopt, fcntl), then accept and serve connections
+ * (accept4, recvfrom, sendto, setsockopt, shutdown), exchange messages
+ * and descriptors with the core (sendmsg, recvmsg with SCM_RIGHTS), keep
+ * bodies in memfds (memfd_create, write, pread64, lseek, fstat), allocate
+ * (mmap, munmap, mremap, madvise, brk), log to stderr, and exit.  No
+ * openat: the api names no file at all (tzset and the jansson seed are
+ * done before the filter is loaded).  abort() needs getpid, gettid,
+ * tgkill; Landlock's signal scope keeps tgkill inside the process.
+ */
+static const int api_allow[] = {
+	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(epoll_create1),
+	SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait),
+	SCMP_SYS(signalfd4), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
+	SCMP_SYS(accept4), SCMP_SYS(recvfrom), SCMP_SYS(sendto),
+	SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(shutdown),
+	SCMP_SYS(setsockopt), SCMP_SYS(getsockopt), SCMP_SYS(getsockname),
+	SCMP_SYS(memfd_create), SCMP_SYS(read), SCMP_SYS(write),
+	SCMP_SYS(writev), SCMP_SYS(pread64), SCMP_SYS(lseek),
+	SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(fcntl),
+	SCMP_SYS(close),
+	SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
+	SCMP_SYS(madvise), SCMP_SYS(brk),
+	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday),
+	SCMP_SYS(getrandom), SCMP_SYS(futex),
+	SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(tgkill),
+	SCMP_SYS(exit), SCMP_SYS(exit_group),
+};
+
+/*
+ * What the core does once confined (same derivation): the SQLite journal
+ * in WAL mode (openat, pread64, pwrite64, fcntl record locks, fstat,
+ * fsync, fdatasync, ftruncate, unlink, mmap of the -shm file, getcwd,
+ * geteuid, access for hot-journal checks, fchmod when the umask changed
+ * a new file's mode), the blob files (O_TMPFILE then linkat, mkdirat,
+ * renameat, unlinkat), memfds for results, messages and descriptors with
+ * its peers (poll, sendmsg, recvmsg), memory, sysinfo, SQLite's busy
+ * handler sleeping while another process holds the database (usleep:
+ * clock_nanosleep), libsodium's
+ * getrandom, the log, and exit.  Its filesystem is the chroot (Landlock
+ * holds it there too); it makes no socket and runs nothing.
+ */
+static const int core_allow[] = {
+	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(recvmsg), SCMP_SYS(sendmsg),
+	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
+	SCMP_SYS(openat), SCMP_SYS(close), SCMP_SYS(read), SCMP_SYS(write),
+	SCMP_SYS(writev), SCMP_SYS(pread64), SCMP_SYS(pwrite64),
+	SCMP_SYS(lseek), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
+	SCMP_SYS(fcntl), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
+	SCMP_SYS(ftruncate), SCMP_SYS(fchmod), SCMP_SYS(access),
+	SCMP_SYS(faccessat), SCMP_SYS(faccessat2), SCMP_SYS(getcwd),
+	SCMP_SYS(geteuid),
+	SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(mkdir),
+	SCMP_SYS(mkdirat), SCMP_SYS(linkat), SCMP_SYS(rename),
+	SCMP_SYS(renameat), SCMP_SYS(renameat2),
+	SCMP_SYS(memfd_create),
+	SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
+	SCMP_SYS(madvise), SCMP_SYS(brk), SCMP_SYS(sysinfo),
+	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday),
+	SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
+	SCMP_SYS(getrandom), SCMP_SYS(futex),
+	SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(tgkill),
+	SCMP_SYS(exit), SCMP_SYS(exit_group),
+};
+
+/*
+ * The Landlock ABI 1 rights the core keeps beneath its root: write, read
+ * file, read dir, remove dir, remove file, make dir, make regular file;
+ * no exec, no device, socket, fifo or symlink nodes.
+ */
+#define LL_FS_CORE	((1ULL << 1) | (1ULL << 2) | (1ULL << 3) | \
+	(1ULL << 4) | (1ULL << 5) | (1ULL << 7) | (1ULL << 8))
+
+#if defined(__SANITIZE_ADDRESS__)
+/*
+ * Sanitizer builds (build-asan) only: the runtime's own calls, its signal
+ * stack (sigaltstack, at exit) and, to print a report, its reading of
+ * /proc/self/exe and /proc/self/maps (readlink, open) and its terminal
+ * check (ioctl).  LeakSanitizer's check at exit would need clone and
+ * ptrace, which no profile allows: it is off in a confined process.
+ */
+static const int sanitizer_allow[] = {
+	SCMP_SYS(sigaltstack), SCMP_SYS(readlink), SCMP_SYS(readlinkat),
+	SCMP_SYS(open), SCMP_SYS(ioctl),
+};
+static int policy_confined;
+
+int __lsan_is_turned_off(void);
+
+int
+__lsan_is_turned_off(void)
+{
+	return policy_confined;
+}
+#endif
+
+int
+policy_seccomp(enum policy_profile profile, struct sandbox_bpf *out)
+{
+	int all[NELEM(api_allow) + NELEM(core_allow) + 8];
+	const int *allow = profile == POLICY_API ? api_allow : core_allow;
+	size_t i, n = profile == POLICY_API ? NELEM(api_allow) :
+	    NELEM(core_allow);
+
+	for (i = 0; i < n; i++)
+		all[i] = allow[i];
+#if defined(__SANITIZE_ADDRESS__)
+	for (i = 0; i < NELEM(sanitizer_allow); i++)
+		all[n++] = sanitizer_allow[i];
+#endif
+	return policy_compile(all, n, out);
+}
+
+void
+policy_landlock(enum policy_profile profile, int abi,
+    struct sandbox_landlock *out)
+{
+	/* the worker's masks: every right the ABI knows is handled */
+	sandbox_policy_worker_landlock(abi, out);
+	out->module_access = 0;
+	if (profile == POLICY_CORE) {
+		out->module_access = LL_FS_CORE;
+		if (abi >= 2)
+			out->module_access |= LL_FS_REFER;
+		if (abi >= 3)
+			out->module_access |= LL_FS_TRUNCATE;
+	}
+	/*
+	 * TCP bind and connect stay denied (ABI 4): accept(2) on the api's
+	 * inherited listening socket is not a Landlock access.
+	 */
+}
+
+/* Landlock as profile's masks say; returns the ABI, or -errno. */
+static int
+policy_landlock_apply(enum policy_profile profile)
+{
+	struct sandbox_landlock ll;
+	struct {
+		uint64_t handled_fs, handled_net, scoped;
+	} attr;
+	struct {
+		uint64_t allowed;
+		int32_t parent_fd;
+	} __attribute__((packed)) rule;
+	size_t size;
+	long abi;
+	int fd, rc = 0;
+
+	abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    1U /* LANDLOCK_CREATE_RULESET_VERSION */);
+	if (abi < 0)
+		return -errno;
+	policy_landlock(profile, (int)abi, &ll);
+	attr.handled_fs = ll.handled_fs;
+	attr.handled_net = ll.handled_net;
+	attr.scoped = ll.scoped;
+	size = abi >= 6 ? 24 : abi >= 4 ? 16 : 8;
+	if ((fd = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0)) < 0)
+		return -errno;
+	/* the core's one rule: its working directory, the chroot's root */
+	if (ll.module_access != 0) {
+		if ((rule.parent_fd = open(".", O_PATH | O_CLOEXEC)) < 0)
+			rc = -errno;
+		rule.allowed = ll.module_access & ll.handled_fs;
+		if (rc == 0 && syscall(SYS_landlock_add_rule, fd,
+		    1 /* LANDLOCK_RULE_PATH_BENEATH */, &rule, 0) < 0)
+			rc = -errno;
+		if (rule.parent_fd >= 0)
+			close(rule.parent_fd);
+	}
+	if (rc == 0 && syscall(SYS_landlock_restrict_self, fd, 0) < 0)
+		rc = -errno;
+	close(fd);
+	return rc < 0 ? rc : (int)abi;
+}
+
+int
+policy_confine(enum policy_profile profile, char *what, size_t len)
+{
+	struct sandbox_bpf bpf = { NULL, 0 };
+	struct sock_fprog prog;
+	int abi, rc;
+
+	/* glibc reads /etc/localtime once, on first use: before, not after */
+	tzset();
+	if ((rc = policy_seccomp(profile, &bpf)) < 0)
+		return rc;
+	abi = policy_landlock_apply(profile);
+	prog.len = bpf.len;
+	prog.filter = bpf.insns;
+	rc = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0 ? -errno : 0;
+	free(bpf.insns);
+	if (rc < 0)
+		return rc;
+#if defined(__SANITIZE_ADDRESS__)
+	policy_confined = 1;
+#endif
+	if (abi > 0)
+		snprintf(what, len, "seccomp, landlock:%d", abi);
+	else
+		snprintf(what, len, "seccomp, no landlock (%s)",
+		    strerrorname_np(-abi) ? strerrorname_np(-abi) : "?");
+	return 0;
 }

@@ -1,0 +1,328 @@
+/*
+ * Unit tests of the api's and core's confinement (src/sandbox/policy.c,
+ * include/kiln/policy.h): each case forks a child that sets no_new_privs,
+ * confines itself with a profile and makes one call; the parent checks
+ * the exact outcome, a SIGSYS kill for a call outside the allow-list, an
+ * EACCES from Landlock for a path outside the core's directory, success
+ * for what the process needs.  Needs neither root nor a particular
+ * Landlock ABI (the Landlock cases skip themselves without one).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kiln/policy.h"
+
+#define EXIT_CONFINE	90	/* the child could not confine itself */
+#define EXIT_SETUP	91	/* the child's set-up before confining failed */
+
+static char tmpdir[] = "/tmp/kiln-policy-test-XXXXXX";
+static int listen_fd = -1, client_fd = -1, tcp_fd = -1;
+
+static int
+landlock_abi(void)
+{
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, 1U);
+
+	return abi < 0 ? 0 : (int)abi;
+}
+
+/*
+ * Forks; the child runs setup (may be NULL), confines itself with
+ * profile in dir (NULL: stays where it is), runs body and exits with its
+ * return value.  Returns the child's wait status.
+ */
+static int
+run_confined(enum policy_profile profile, const char *dir, int (*setup)(void),
+    int (*body)(void))
+{
+	char what[64];
+	pid_t pid;
+	int st;
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if ((dir != NULL && chdir(dir) < 0) ||
+		    (setup != NULL && setup() != 0))
+			_exit(EXIT_SETUP);
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		    policy_confine(profile, what, sizeof(what)) < 0)
+			_exit(EXIT_CONFINE);
+		_exit(body());
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+static void
+assert_sigsys(int st)
+{
+	if (!WIFSIGNALED(st))
+		fail_msg("want SIGSYS, child exited with %d", WEXITSTATUS(st));
+	assert_int_equal(WTERMSIG(st), SIGSYS);
+}
+
+static void
+assert_exit0(int st)
+{
+	if (WIFSIGNALED(st))
+		fail_msg("want exit 0, child died of signal %d", WTERMSIG(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* ------------------------------------------------------------ bodies */
+
+static int
+do_socket(void)
+{
+	return socket(AF_INET, SOCK_STREAM, 0) >= 0 ? 1 : 2;
+}
+
+static int
+do_socketpair(void)
+{
+	int sv[2];
+
+	return socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0 ? 1 : 2;
+}
+
+static int
+do_open_passwd(void)
+{
+	int fd = openat(AT_FDCWD, "/etc/passwd", O_RDONLY | O_CLOEXEC);
+
+	return fd >= 0 ? 1 : errno == EACCES ? 0 : 2;
+}
+
+static int
+do_execve(void)
+{
+	char *argv[] = { "true", NULL }, *envp[] = { NULL };
+
+	execve("/bin/true", argv, envp);
+	return 2;
+}
+
+static int
+do_fork(void)
+{
+	return fork() >= 0 ? 1 : 2;
+}
+
+static int
+do_connect(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = htons(9) };
+
+	return connect(tcp_fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 ? 1 :
+	    errno == EACCES ? 0 : 2;
+}
+
+/* What the api does: memfd bodies, memory, time, randomness, accept. */
+static int
+do_api_allowed(void)
+{
+	struct timespec ts;
+	char buf[5], rnd[16];
+	void *p;
+	int fd;
+
+	if ((fd = memfd_create("body", MFD_CLOEXEC)) < 0 ||
+	    write(fd, "hello", 5) != 5 || pread(fd, buf, 5, 0) != 5 ||
+	    memcmp(buf, "hello", 5) != 0 || close(fd) < 0)
+		return 3;
+	if ((p = malloc(1 << 20)) == NULL)
+		return 4;
+	free(p);
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0 || getpid() <= 0 ||
+	    getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return 5;
+	if ((fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+		return 6;
+	if (send(client_fd, "x", 1, 0) != 1 || recv(fd, buf, 1, 0) != 1)
+		return 7;
+	return 0;
+}
+
+/* What the core does in its directory: the store's file operations. */
+static int
+do_core_allowed(void)
+{
+	struct stat sb;
+	char buf[2];
+	int dfd, fd;
+
+	if (mkdirat(AT_FDCWD, "blobs", 0700) < 0 ||
+	    (dfd = openat(AT_FDCWD, "blobs", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return 3;
+	if ((fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0400)) < 0 ||
+	    write(fd, "ab", 2) != 2 || fsync(fd) < 0 ||
+	    linkat(fd, "", dfd, "blob", AT_EMPTY_PATH) < 0 || close(fd) < 0)
+		return 4;
+	if (renameat(dfd, "blob", AT_FDCWD, "moved") < 0 ||
+	    (fd = openat(AT_FDCWD, "moved", O_RDONLY | O_CLOEXEC)) < 0 ||
+	    pread(fd, buf, 2, 0) != 2 || fstat(fd, &sb) < 0 || close(fd) < 0)
+		return 5;
+	if ((fd = openat(AT_FDCWD, "db", O_RDWR | O_CREAT | O_CLOEXEC,
+	    0600)) < 0 || pwrite(fd, "x", 1, 4096) != 1 ||
+	    fdatasync(fd) < 0 || ftruncate(fd, 0) < 0 ||
+	    fcntl(fd, F_SETLK, &(struct flock){ .l_type = F_WRLCK }) < 0 ||
+	    close(fd) < 0)
+		return 6;
+	if (unlinkat(AT_FDCWD, "moved", 0) < 0 || unlink("db") < 0 ||
+	    unlinkat(AT_FDCWD, "blobs", AT_REMOVEDIR) < 0)
+		return 7;
+	if ((fd = memfd_create("result", MFD_CLOEXEC)) < 0 || close(fd) < 0)
+		return 8;
+	return 0;
+}
+
+/* Landlock: the core names nothing above its directory. */
+static int
+do_core_outside(void)
+{
+	int fd = openat(AT_FDCWD, "/tmp/kiln-policy-outside",
+	    O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+	return fd >= 0 ? 1 : errno == EACCES ? 0 : 2;
+}
+
+static int
+setup_listener(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+
+	if ((listen_fd = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+	    bind(listen_fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    listen(listen_fd, 4) < 0 ||
+	    getsockname(listen_fd, (struct sockaddr *)&sin, &len) < 0)
+		return -1;
+	/* loopback: the connection is in the backlog before we confine */
+	if ((client_fd = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+	    connect(client_fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+setup_tcp(void)
+{
+	return (tcp_fd = socket(AF_INET, SOCK_STREAM, 0)) < 0 ? -1 : 0;
+}
+
+/* ------------------------------------------------------------- tests */
+
+static void
+test_profiles_compile(void **state)
+{
+	struct sandbox_landlock ll;
+	struct sandbox_bpf bpf;
+
+	assert_int_equal(policy_seccomp(POLICY_API, &bpf), 0);
+	assert_true(bpf.len > 0);
+	free(bpf.insns);
+	assert_int_equal(policy_seccomp(POLICY_CORE, &bpf), 0);
+	assert_true(bpf.len > 0);
+	free(bpf.insns);
+	/* the api: everything handled, no rule; the core: no exec, no nodes */
+	policy_landlock(POLICY_API, 7, &ll);
+	assert_int_equal(ll.module_access, 0);
+	assert_int_equal(ll.handled_net, 3);
+	assert_int_equal(ll.scoped, 3);
+	policy_landlock(POLICY_CORE, 7, &ll);
+	assert_int_equal(ll.module_access & 1, 0);	/* EXECUTE */
+	assert_int_equal(ll.module_access & (1 << 6 | 1 << 9 | 1 << 10 |
+	    1 << 11 | 1 << 12), 0);	/* char, sock, fifo, block, symlink */
+	assert_int_equal(ll.module_access & ~ll.handled_fs, 0);
+	assert_int_equal(ll.handled_net, 3);
+	policy_landlock(POLICY_CORE, 1, &ll);
+	assert_int_equal(ll.handled_net, 0);
+	assert_int_equal(ll.module_access & ~ll.handled_fs, 0);
+}
+
+static void
+test_api_kills(void **state)
+{
+	assert_sigsys(run_confined(POLICY_API, NULL, NULL, do_socket));
+	assert_sigsys(run_confined(POLICY_API, NULL, NULL, do_socketpair));
+	assert_sigsys(run_confined(POLICY_API, NULL, NULL, do_open_passwd));
+	assert_sigsys(run_confined(POLICY_API, NULL, NULL, do_execve));
+	assert_sigsys(run_confined(POLICY_API, NULL, NULL, do_fork));
+	assert_sigsys(run_confined(POLICY_API, NULL, setup_tcp, do_connect));
+}
+
+static void
+test_api_allowed(void **state)
+{
+	assert_exit0(run_confined(POLICY_API, NULL, setup_listener,
+	    do_api_allowed));
+}
+
+static void
+test_core_kills(void **state)
+{
+	assert_sigsys(run_confined(POLICY_CORE, tmpdir, NULL, do_socket));
+	assert_sigsys(run_confined(POLICY_CORE, tmpdir, NULL, do_socketpair));
+	assert_sigsys(run_confined(POLICY_CORE, tmpdir, NULL, do_execve));
+	assert_sigsys(run_confined(POLICY_CORE, tmpdir, NULL, do_fork));
+	assert_sigsys(run_confined(POLICY_CORE, tmpdir, setup_tcp, do_connect));
+}
+
+static void
+test_core_allowed(void **state)
+{
+	assert_exit0(run_confined(POLICY_CORE, tmpdir, NULL, do_core_allowed));
+}
+
+static void
+test_core_landlock(void **state)
+{
+	if (landlock_abi() < 1)
+		skip();
+	/* exit 0: openat failed with EACCES */
+	assert_exit0(run_confined(POLICY_CORE, tmpdir, NULL, do_open_passwd));
+	assert_exit0(run_confined(POLICY_CORE, tmpdir, NULL, do_core_outside));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_profiles_compile),
+		cmocka_unit_test(test_api_kills),
+		cmocka_unit_test(test_api_allowed),
+		cmocka_unit_test(test_core_kills),
+		cmocka_unit_test(test_core_allowed),
+		cmocka_unit_test(test_core_landlock),
+	};
+	int rc;
+
+	if (mkdtemp(tmpdir) == NULL)
+		return 1;
+	rc = cmocka_run_group_tests_name("policy", tests, NULL, NULL);
+	rmdir(tmpdir);
+	return rc;
+}

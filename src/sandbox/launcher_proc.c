@@ -461,30 +461,34 @@ child_reap(struct launcher *l, int i)
 	if (waitpid(c->pid, &status, 0) < 0)
 		log_fatal("waitpid");
 	if (c->kind == KIND_COMPILER) {
+		char digest[JOB_DIGEST_LEN], built[700];
+		const char *why;
+		int rc;
+
 		got = read(c->result_fd, &cr, sizeof(cr)) == sizeof(cr) &&
 		    memchr(cr.why, 0, sizeof(cr.why)) != NULL;
+		rc = -KILN_ECOMPILE;
 		if (c->timed_out)
-			compiled_reply(l, c->key, -KILN_ECOMPILE,
-			    "compilation exceeded its time limit");
+			why = "compilation exceeded its time limit";
 		else if (!got && WIFSIGNALED(status))
-			compiled_reply(l, c->key, -KILN_ECOMPILE,
-			    signal_reason(WTERMSIG(status), buf, sizeof(buf)));
+			why = signal_reason(WTERMSIG(status), buf, sizeof(buf));
 		else if (!got)
-			compiled_reply(l, c->key, -KILN_ECOMPILE,
-			    "compiler crashed");
+			why = "compiler crashed";
 		else if (cr.rc == 0) {
 			/* only now, outside the sandbox, into the cache */
-			char built[700];
-			int rc;
-
 			snprintf(built, sizeof(built), "%s/module.so",
 			    c->scratch);
 			rc = compiler_install(built, c->so_path);
-			compiled_reply(l, c->key, rc, rc < 0 ?
-			    "cannot install the compiled module" : "");
-		} else
-			compiled_reply(l, c->key, cr.rc, cr.why);
+			why = rc < 0 ? "cannot install the compiled module" : "";
+		} else {
+			rc = cr.rc;
+			why = cr.why;
+		}
+		/* scratch gone before anyone hears the answer */
+		snprintf(digest, sizeof(digest), "%s", c->key);
+		snprintf(built, sizeof(built), "%s", why);
 		child_free(l, i);
+		compiled_reply(l, digest, rc, built);
 		return;
 	}
 	if (!worker_started(l, c)) {

@@ -25,9 +25,12 @@ int store_open(const char *dir, struct store **out);
 void store_close(struct store *st);
 
 /*
- * BEGIN IMMEDIATE / COMMIT / ROLLBACK.  0 or -EIO.  Transactions do not
- * nest.  A commit that fails has ended the transaction and nothing of it
- * may be acknowledged.  Outside a transaction every write below is its own
+ * One transaction: BEGIN IMMEDIATE runs lazily, before the first write
+ * after store_begin, so a batch that only reads takes no write lock and
+ * commits nothing.  0 or -EIO (also for a begin inside, or a commit or
+ * rollback outside, a transaction).  Transactions do not nest.  A commit
+ * that fails has ended the transaction and nothing of it may be
+ * acknowledged.  Outside a transaction every write below is its own
  * (atomic, durable) transaction.
  */
 int store_begin(struct store *st);

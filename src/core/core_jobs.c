@@ -85,7 +85,7 @@ time_json(int64_t ns)
 static json_t *
 job_json(const struct job *j)
 {
-	json_t *o, *iso;
+	json_t *o;
 
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:s, s:I, "
 	    "s:I, s:s, s:o, s:o, s:o}",
@@ -104,13 +104,48 @@ job_json(const struct job *j)
 	    "finished_at", time_json(j->finished_ns));
 	if (o == NULL)
 		log_fatalx("json_pack job");
-	/* the worker's report, journaled as it came: an object or null */
-	iso = j->isolation[0] ? json_loads(j->isolation, 0, NULL) : NULL;
-	json_object_set_new(o, "isolation", json_is_object(iso) ? iso :
-	    json_null());
-	if (iso != NULL && !json_is_object(iso))
-		json_decref(iso);
 	return o;
+}
+
+/*
+ * The job object as text, into b: job_json() plus "isolation", spliced in
+ * as journaled.  That text was checked and made canonical when it arrived
+ * (isolation_canonical), so it is not parsed again on every read.
+ */
+static void
+job_text(const struct job *j, struct obs_buf *b)
+{
+	json_t *o = job_json(j);
+	char *s = json_dumps(o, JSON_COMPACT);
+	size_t n;
+
+	json_decref(o);
+	if (s == NULL || (n = strlen(s)) < 2 || s[n - 1] != '}')
+		log_fatalx("json_dumps job");
+	s[n - 1] = '\0';
+	obs_buf_printf(b, "%s,\"isolation\":%s}", s,
+	    j->isolation[0] ? j->isolation : "null");
+	free(s);
+}
+
+/*
+ * The worker's isolation report, made canonical (compact JSON of an
+ * object) or "" when it is not one: a worker is not trusted to write
+ * JSON, so what the API splices in is what jansson wrote.
+ */
+static void
+isolation_canonical(char report[JOB_ISOLATION_LEN])
+{
+	json_t *doc = report[0] ? json_loads(report, JSON_REJECT_DUPLICATES,
+	    NULL) : NULL;
+	char *s = json_is_object(doc) ? json_dumps(doc, JSON_COMPACT) : NULL;
+
+	if (s != NULL && strlen(s) < JOB_ISOLATION_LEN)
+		memcpy(report, s, strlen(s) + 1);
+	else
+		report[0] = '\0';
+	free(s);
+	json_decref(doc);
 }
 
 static void
@@ -131,10 +166,14 @@ static void
 reply_job(struct core *c, uint64_t req, int status, const struct job *j,
     int with_location)
 {
+	struct obs_buf b = { 0 };
 	char loc[96];
 
 	snprintf(loc, sizeof(loc), "/v1/jobs/%s", j->id);
-	reply_json(c, req, status, with_location ? loc : NULL, job_json(j));
+	job_text(j, &b);
+	core_reply(c, req, status, PROBLEM_NONE, REPLY_JSON,
+	    with_location ? loc : NULL, b.p, b.len, 0);
+	free(b.p);
 }
 
 /* ---------------------------------------------------------------- runs */
@@ -399,8 +438,9 @@ core_job_get(struct core *c, uint64_t req, const struct msg_job_ref *r)
 }
 
 struct list_ctx {
-	json_t *jobs;
+	struct obs_buf text;	/* the whole answer, built as it goes */
 	uint32_t limit;
+	uint32_t n;
 	int64_t last_seq;
 	int more;
 };
@@ -410,11 +450,13 @@ list_one(const struct job *j, void *arg)
 {
 	struct list_ctx *lc = arg;
 
-	if (json_array_size(lc->jobs) == lc->limit) {
+	if (lc->n == lc->limit) {
 		lc->more = 1;
 		return 1;
 	}
-	json_array_append_new(lc->jobs, job_json(j));
+	if (lc->n++ > 0)
+		obs_buf_printf(&lc->text, ",");
+	job_text(j, &lc->text);
 	lc->last_seq = j->seq;
 	return 0;
 }
@@ -422,24 +464,28 @@ list_one(const struct job *j, void *arg)
 void
 core_job_list(struct core *c, uint64_t req, const struct msg_list *l)
 {
-	struct list_ctx lc = { json_array(), l->limit, 0, 0 };
-	char token[32];
+	struct list_ctx lc = { { 0 }, l->limit, 0, 0, 0 };
 	int rc;
 
 	if (l->limit < 1 || l->limit > 500 || l->state < -1 ||
 	    l->state >= JOB_STATE_COUNT) {
-		json_decref(lc.jobs);
 		core_problem(c, req, 422, PROBLEM_INVALID_REQUEST,
 		    "bad list parameters");
 		return;
 	}
+	obs_buf_printf(&lc.text, "{\"jobs\":[");
 	rc = store_job_list(c->st, l->tenant, l->state, l->after_seq,
 	    (int)l->limit + 1, list_one, &lc);
 	if (rc < 0)
 		log_fatalx("store: job list: %s", kiln_strerror(rc));
-	snprintf(token, sizeof(token), "%lld", (long long)lc.last_seq);
-	reply_json(c, req, 200, NULL, json_pack("{s:o, s:o}", "jobs", lc.jobs,
-	    "next_page_token", lc.more ? json_string(token) : json_null()));
+	if (lc.more)	/* the token is the last seq: digits, no escaping */
+		obs_buf_printf(&lc.text, "],\"next_page_token\":\"%lld\"}",
+		    (long long)lc.last_seq);
+	else
+		obs_buf_printf(&lc.text, "],\"next_page_token\":null}");
+	core_reply(c, req, 200, PROBLEM_NONE, REPLY_JSON, NULL, lc.text.p,
+	    lc.text.len, 0);
+	free(lc.text.p);
 }
 
 void
@@ -658,6 +704,7 @@ core_job_done(struct core *c, const struct msg_done *d, int out_fd,
 	    &j.output_bytes);
 	output_keep(c, log_fd, c->conf->max_log_bytes, j.log, &j.log_bytes);
 	memcpy(j.isolation, d->isolation, sizeof(j.isolation));
+	isolation_canonical(j.isolation);
 	if (d->kind != DONE_START_FAILED)
 		obs_hist_observe(&c->run_hist, (double)d->run_ns / 1e9);
 	if (run->cancel_wanted) {

@@ -378,9 +378,29 @@ job_read(sqlite3_stmt *s, struct job *j)
  * Makes a multi-statement write atomic on its own: outside a transaction
  * the savepoint is one (committed by sp_end), inside store_begin it nests.
  */
+/*
+ * The transaction store_begin asked for, begun at the first write: a loop
+ * turn that only reads takes no write lock and commits nothing.
+ */
+static int
+txn_touch(struct store *st)
+{
+	int rc;
+
+	if (!st->txn_wanted || st->txn_open)
+		return 0;
+	if ((rc = stmt_exec_io(st, ST_BEGIN, "begin")) == 0)
+		st->txn_open = 1;
+	return rc;
+}
+
 static int
 sp_begin(struct store *st)
 {
+	int rc;
+
+	if ((rc = txn_touch(st)) < 0)
+		return rc;
 	return stmt_exec_io(st, ST_SAVEPOINT, "savepoint");
 }
 
@@ -590,13 +610,25 @@ store_close(struct store *st)
 int
 store_begin(struct store *st)
 {
-	return stmt_exec_io(st, ST_BEGIN, "begin");
+	if (st->txn_wanted) {
+		log_warnx("store: begin inside a transaction");
+		return -EIO;
+	}
+	st->txn_wanted = 1;
+	return 0;
 }
 
 int
 store_commit(struct store *st)
 {
-	if (stmt_exec(st, ST_COMMIT) == SQLITE_DONE)
+	int open = st->txn_open;
+
+	if (!st->txn_wanted) {
+		log_warnx("store: commit without a transaction");
+		return -EIO;
+	}
+	st->txn_wanted = st->txn_open = 0;
+	if (!open || stmt_exec(st, ST_COMMIT) == SQLITE_DONE)
 		return 0;
 	db_fail(st, "commit");
 	/*
@@ -611,7 +643,14 @@ store_commit(struct store *st)
 int
 store_rollback(struct store *st)
 {
-	return stmt_exec_io(st, ST_ROLLBACK, "rollback");
+	int open = st->txn_open;
+
+	if (!st->txn_wanted) {
+		log_warnx("store: rollback without a transaction");
+		return -EIO;
+	}
+	st->txn_wanted = st->txn_open = 0;
+	return open ? stmt_exec_io(st, ST_ROLLBACK, "rollback") : 0;
 }
 
 /* Inserts the tenant unless present; part of the caller's savepoint. */
@@ -633,6 +672,10 @@ tenant_put(struct store *st, const char *tenant)
 int
 store_tenant_ensure(struct store *st, const char *tenant)
 {
+	int rc;
+
+	if ((rc = txn_touch(st)) < 0)
+		return rc;
 	return tenant_put(st, tenant);
 }
 

@@ -15,6 +15,8 @@ struct store {
 	char		 *dir;		/* absolute path of DIR */
 	int		  blob_dirfd;	/* DIR/blobs, O_DIRECTORY, or -1 */
 	int		  iterating;	/* inside a list or events callback */
+	int		  txn_wanted;	/* store_begin called, not yet ended */
+	int		  txn_open;	/* ... and BEGIN IMMEDIATE has run */
 };
 
 /*

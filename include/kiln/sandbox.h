@@ -224,6 +224,24 @@ void sandbox_policy_worker_landlock(int abi, struct sandbox_landlock *out);
 /* The Landlock ABI of the running kernel, or -errno (ENOSYS, EOPNOTSUPP). */
 int sandbox_landlock_abi(void);
 
+/* One Landlock rule: access allowed beneath path (or on it, a file). */
+struct sandbox_landlock_rule {
+	const char *path;
+	uint64_t access;	/* masked to ll->handled_fs, and to file rights
+				   when path is not a directory */
+};
+
+/*
+ * Restricts the calling process with Landlock: ll's handled rights for the
+ * kernel's ABI abi, and rules[0..n) (a path that does not exist is
+ * skipped).  The one place Kiln talks to Landlock.  0 or -errno.
+ */
+int sandbox_landlock_apply(const struct sandbox_landlock *ll, int abi,
+    const struct sandbox_landlock_rule *rules, size_t n);
+
+/* Every filesystem right Landlock ABI abi knows. */
+uint64_t sandbox_landlock_fs_all(int abi);
+
 /*
  * Creates a worker for spec with clone3(CLONE_PIDFD) inside new user, pid,
  * net, mount, ipc, uts and cgroup namespaces, mapping spec->uid/gid to

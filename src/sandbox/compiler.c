@@ -98,34 +98,6 @@ compiler_install(const char *built, const char *so_path)
 	return rc;
 }
 
-/* What the toolchain reads and executes; nothing else is visible. */
-static const char *const toolchain_paths[] = {
-	"/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc/alternatives",
-	"/etc/ld.so.cache",
-};
-
-static int
-landlock_allow(int rs, const char *path, uint64_t access)
-{
-	struct landlock_path_beneath_attr rule;
-	struct stat st;
-	int rc = 0;
-
-	if ((rule.parent_fd = open(path, O_PATH | O_CLOEXEC)) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	/* a file takes only file rights */
-	if (fstat(rule.parent_fd, &st) == 0 && !S_ISDIR(st.st_mode))
-		access &= LANDLOCK_ACCESS_FS_EXECUTE |
-		    LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE |
-		    (1ULL << 14);
-	rule.allowed_access = access;
-	if (syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH,
-	    &rule, 0) < 0)
-		rc = -errno;
-	close(rule.parent_fd);
-	return rc;
-}
-
 /*
  * Landlock: the toolchain readable and executable, only scratch (and
  * /dev/null) writable, nothing else at all (no state dir, no tokens).
@@ -134,38 +106,28 @@ landlock_allow(int rs, const char *path, uint64_t access)
 static int
 compiler_landlock(const char *scratch)
 {
-	struct landlock_ruleset_attr attr;
-	uint64_t all, ro;
-	size_t i;
-	int abi, rs, rc = 0;
+	const uint64_t ro = LANDLOCK_ACCESS_FS_EXECUTE |
+	    LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+	struct sandbox_landlock ll;
+	int abi, rc;
 
-	abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0,
-	    LANDLOCK_CREATE_RULESET_VERSION);
-	if (abi < 0)
-		return -errno;
-	all = (1ULL << 13) - 1;			/* ABI 1 */
-	if (abi >= 2)
-		all |= LANDLOCK_ACCESS_FS_REFER;
-	if (abi >= 3)
-		all |= 1ULL << 14;		/* TRUNCATE */
-	ro = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE |
-	    LANDLOCK_ACCESS_FS_READ_DIR;
-	memset(&attr, 0, sizeof(attr));
-	attr.handled_access_fs = all;
-	rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
-	if (rs < 0)
-		return -errno;
-	for (i = 0; i < sizeof(toolchain_paths) / sizeof(*toolchain_paths) &&
-	    rc == 0; i++)
-		rc = landlock_allow(rs, toolchain_paths[i], ro);
-	if (rc == 0)
-		rc = landlock_allow(rs, scratch, all);
-	if (rc == 0)
-		rc = landlock_allow(rs, "/dev/null",
-		    LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE);
-	if (rc == 0 && syscall(SYS_landlock_restrict_self, rs, 0) < 0)
-		rc = -errno;
-	close(rs);
+	if ((abi = sandbox_landlock_abi()) < 0)
+		return abi;
+	memset(&ll, 0, sizeof(ll));
+	ll.handled_fs = sandbox_landlock_fs_all(abi);
+	{
+		const struct sandbox_landlock_rule rules[] = {
+			{ "/usr", ro }, { "/bin", ro }, { "/sbin", ro },
+			{ "/lib", ro }, { "/lib64", ro },
+			{ "/etc/alternatives", ro }, { "/etc/ld.so.cache", ro },
+			{ scratch, ll.handled_fs },
+			{ "/dev/null", LANDLOCK_ACCESS_FS_READ_FILE |
+			    LANDLOCK_ACCESS_FS_WRITE_FILE },
+		};
+
+		rc = sandbox_landlock_apply(&ll, abi, rules,
+		    sizeof(rules) / sizeof(rules[0]));
+	}
 	return rc < 0 ? rc : abi;
 }
 

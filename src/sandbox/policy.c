@@ -305,11 +305,37 @@ policy_landlock(enum policy_profile profile, int abi,
 	 */
 }
 
-/* Landlock as profile's masks say; returns the ABI, or -errno. */
-static int
-policy_landlock_apply(enum policy_profile profile)
+int
+sandbox_landlock_abi(void)
 {
-	struct sandbox_landlock ll;
+	long abi;
+
+	abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    1U /* LANDLOCK_CREATE_RULESET_VERSION */);
+	return abi < 0 ? -errno : (int)abi;
+}
+
+uint64_t
+sandbox_landlock_fs_all(int abi)
+{
+	uint64_t all = LL_FS_ABI1;
+
+	if (abi >= 2)
+		all |= LL_FS_REFER;
+	if (abi >= 3)
+		all |= LL_FS_TRUNCATE;
+	if (abi >= 5)
+		all |= LL_FS_IOCTL_DEV;
+	return all;
+}
+
+int
+sandbox_landlock_apply(const struct sandbox_landlock *ll, int abi,
+    const struct sandbox_landlock_rule *rules, size_t n)
+{
+	/* only these apply to a file that is not a directory */
+	static const uint64_t file_rights = LL_FS_EXECUTE | (1ULL << 1) |
+	    LL_FS_READ_FILE | LL_FS_TRUNCATE | LL_FS_IOCTL_DEV;
 	struct {
 		uint64_t handled_fs, handled_net, scoped;
 	} attr;
@@ -317,36 +343,52 @@ policy_landlock_apply(enum policy_profile profile)
 		uint64_t allowed;
 		int32_t parent_fd;
 	} __attribute__((packed)) rule;
-	size_t size;
-	long abi;
+	struct stat st;
+	size_t size, i;
 	int fd, rc = 0;
 
-	abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
-	    1U /* LANDLOCK_CREATE_RULESET_VERSION */);
-	if (abi < 0)
-		return -errno;
-	policy_landlock(profile, (int)abi, &ll);
-	attr.handled_fs = ll.handled_fs;
-	attr.handled_net = ll.handled_net;
-	attr.scoped = ll.scoped;
+	attr.handled_fs = ll->handled_fs;
+	attr.handled_net = ll->handled_net;
+	attr.scoped = ll->scoped;
 	size = abi >= 6 ? 24 : abi >= 4 ? 16 : 8;
 	if ((fd = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0)) < 0)
 		return -errno;
-	/* the core's one rule: its working directory, the chroot's root */
-	if (ll.module_access != 0) {
-		if ((rule.parent_fd = open(".", O_PATH | O_CLOEXEC)) < 0)
-			rc = -errno;
-		rule.allowed = ll.module_access & ll.handled_fs;
-		if (rc == 0 && syscall(SYS_landlock_add_rule, fd,
+	for (i = 0; i < n && rc == 0; i++) {
+		rule.parent_fd = open(rules[i].path, O_PATH | O_CLOEXEC);
+		if (rule.parent_fd < 0) {
+			rc = errno == ENOENT ? 0 : -errno;
+			continue;
+		}
+		rule.allowed = rules[i].access & ll->handled_fs;
+		if (fstat(rule.parent_fd, &st) == 0 && !S_ISDIR(st.st_mode))
+			rule.allowed &= file_rights;
+		if (rule.allowed != 0 && syscall(SYS_landlock_add_rule, fd,
 		    1 /* LANDLOCK_RULE_PATH_BENEATH */, &rule, 0) < 0)
 			rc = -errno;
-		if (rule.parent_fd >= 0)
-			close(rule.parent_fd);
+		close(rule.parent_fd);
 	}
 	if (rc == 0 && syscall(SYS_landlock_restrict_self, fd, 0) < 0)
 		rc = -errno;
 	close(fd);
-	return rc < 0 ? rc : (int)abi;
+	return rc;
+}
+
+/* Landlock as profile's masks say; returns the ABI, or -errno. */
+static int
+policy_landlock_apply(enum policy_profile profile)
+{
+	struct sandbox_landlock ll;
+	/* the core's one rule: its working directory, the chroot's root */
+	struct sandbox_landlock_rule root = { ".", 0 };
+	int abi, rc;
+
+	if ((abi = sandbox_landlock_abi()) < 0)
+		return abi;
+	policy_landlock(profile, abi, &ll);
+	root.access = ll.module_access;
+	rc = sandbox_landlock_apply(&ll, abi, &root,
+	    ll.module_access != 0 ? 1 : 0);
+	return rc < 0 ? rc : abi;
 }
 
 int

@@ -362,52 +362,19 @@ worker_caps_drop(void)
 	return 0;
 }
 
-int
-sandbox_landlock_abi(void)
-{
-	long abi;
-
-	abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
-	    LANDLOCK_CREATE_RULESET_VERSION);
-	return abi < 0 ? -errno : (int)abi;
-}
-
 /* Denies every handled right but reading the module; returns the ABI. */
 static int
 worker_landlock(const char *so_path)
 {
 	struct sandbox_landlock ll;
-	struct {
-		uint64_t handled_fs, handled_net, scoped;
-	} attr;
-	struct {
-		uint64_t allowed;
-		int32_t parent_fd;
-	} __attribute__((packed)) rule;
-	size_t size;
-	int abi, fd, pfd, rc = 0;
+	struct sandbox_landlock_rule module = { so_path, 0 };
+	int abi, rc;
 
 	if ((abi = sandbox_landlock_abi()) < 0)
 		return abi;
 	sandbox_policy_worker_landlock(abi, &ll);
-	attr.handled_fs = ll.handled_fs;
-	attr.handled_net = ll.handled_net;
-	attr.scoped = ll.scoped;
-	size = abi >= 6 ? 24 : abi >= 4 ? 16 : 8;
-	if ((fd = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0)) < 0)
-		return -errno;
-	if (so_path != NULL &&
-	    (pfd = open(so_path, O_PATH | O_CLOEXEC)) >= 0) {
-		rule.allowed = ll.module_access & ll.handled_fs;
-		rule.parent_fd = pfd;
-		if (syscall(SYS_landlock_add_rule, fd,
-		    LANDLOCK_RULE_PATH_BENEATH, &rule, 0) < 0)
-			rc = -errno;
-		close(pfd);
-	}
-	if (rc == 0 && syscall(SYS_landlock_restrict_self, fd, 0) < 0)
-		rc = -errno;
-	close(fd);
+	module.access = ll.module_access;
+	rc = sandbox_landlock_apply(&ll, abi, &module, so_path != NULL);
 	return rc < 0 ? rc : abi;
 }
 

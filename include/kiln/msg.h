@@ -210,6 +210,14 @@ void msg_clear(struct msg *m);
  */
 const void *msg_get(const struct msg *m, const uint8_t **tail, size_t *tlen);
 
+/*
+ * Splits n NUL-terminated strings off buf[*off..len) into vec[0..n) and
+ * sets vec[n] = NULL; *off moves past them.  The strings stay in buf.
+ * 0, or -KILN_EPROTO when buf ends before n whole strings.
+ */
+int msg_strings_split(const void *buf, size_t len, size_t *off, char **vec,
+    size_t n);
+
 /* Name of a message type for logs ("IMSG_CORE_JOB_GET"), or "unknown". */
 const char *msg_type_name(uint32_t type);
 

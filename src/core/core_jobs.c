@@ -232,17 +232,13 @@ spec_tail(const char *spec, char **tail, size_t *tlen, uint32_t *argc,
 	args = json_object_get(doc, "args");
 	env = json_object_get(doc, "env");
 	*argc = *envc = 0;
-	obs_buf_printf(&b, "%s", "");
+	/* each string with its NUL: %c of 0 writes one and counts it */
 	json_array_foreach(args, i, v) {
-		obs_buf_printf(&b, "%s", json_string_value(v));
-		b.len++;	/* keep the NUL */
-		obs_buf_printf(&b, "%s", "");
+		obs_buf_printf(&b, "%s%c", json_string_value(v), '\0');
 		(*argc)++;
 	}
 	json_object_foreach(env, k, v) {
-		obs_buf_printf(&b, "%s=%s", k, json_string_value(v));
-		b.len++;
-		obs_buf_printf(&b, "%s", "");
+		obs_buf_printf(&b, "%s=%s%c", k, json_string_value(v), '\0');
 		(*envc)++;
 	}
 	json_decref(doc);

@@ -190,6 +190,26 @@ static const struct {
 	    "IMSG_CORE_LAUNCHER_HELLO" },
 };
 
+int
+msg_strings_split(const void *buf, size_t len, size_t *off, char **vec,
+    size_t n)
+{
+	const char *p = buf;
+	size_t i, l;
+
+	for (i = 0; i < n; i++) {
+		if (*off >= len)
+			return -KILN_EPROTO;
+		l = strnlen(p + *off, len - *off);
+		if (*off + l >= len)
+			return -KILN_EPROTO;
+		vec[i] = (char *)p + *off;
+		*off += l + 1;
+	}
+	vec[n] = NULL;
+	return 0;
+}
+
 const char *
 msg_type_name(uint32_t type)
 {

@@ -225,28 +225,6 @@ done_send(struct launcher *l, const char *id, enum done_kind kind,
 	send_or_die(l, IMSG_CORE_JOB_DONE, &d, sizeof(d), out_fd, log_fd);
 }
 
-/* Splits the argv/env tail of a start request into two vectors. */
-static int
-tail_split(const uint8_t *tail, size_t tlen, uint32_t n, char **vec,
-    size_t *used)
-{
-	size_t off = *used, len;
-	uint32_t i;
-
-	for (i = 0; i < n; i++) {
-		if (off >= tlen)
-			return -1;
-		len = strnlen((const char *)tail + off, tlen - off);
-		if (off + len >= tlen)
-			return -1;
-		vec[i] = (char *)tail + off;
-		off += len + 1;
-	}
-	vec[n] = NULL;
-	*used = off;
-	return 0;
-}
-
 /*
  * Finds where job cgroups can go (v2 when delegated, else v1 under our
  * own cgroup); without any, every job's report says why.
@@ -305,8 +283,9 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 	argv = xcalloc(s->argc + 2, sizeof(*argv));
 	envp = xcalloc(s->envc + 1, sizeof(*envp));
 	argv[0] = "main";
-	if (tail_split(tail, tlen, s->argc, argv + 1, &used) < 0 ||
-	    tail_split(tail, tlen, s->envc, envp, &used) < 0 || used != tlen)
+	if (msg_strings_split(tail, tlen, &used, argv + 1, s->argc) < 0 ||
+	    msg_strings_split(tail, tlen, &used, envp, s->envc) < 0 ||
+	    used != tlen)
 		log_fatalx("core sent a malformed argv/env tail");
 	snprintf(so, sizeof(so), "./%s.so", s->cache_key);
 	snprintf(cache, sizeof(cache), "%s/cache", l->conf->state_dir);

@@ -29,6 +29,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "kiln/msg.h"
 #include "kiln/sandbox.h"
 #include "kiln/util.h"
 
@@ -85,26 +86,6 @@ worker_parent_watch(int pidfd)
 	/* a pidfd polls readable once its process has exited */
 	if (poll(&p, 1, 0) != 0)
 		_exit(WORKER_FAIL);
-}
-
-/* Splits n NUL-terminated strings off buf[*off..len) into vec[0..n). */
-static int
-worker_tail_split(char *buf, size_t len, size_t *off, char **vec, int n)
-{
-	size_t l;
-	int i;
-
-	for (i = 0; i < n; i++) {
-		if (*off >= len)
-			return -1;
-		l = strnlen(buf + *off, len - *off);
-		if (*off + l >= len)
-			return -1;
-		vec[i] = buf + *off;
-		*off += l + 1;
-	}
-	vec[n] = NULL;
-	return 0;
 }
 
 /*
@@ -187,9 +168,9 @@ worker_pool_park(struct worker_spec *spec)
 	if ((job->argv = calloc((size_t)pj.argc + 1, sizeof(char *))) ==
 	    NULL || (job->envp = calloc((size_t)pj.envc + 1,
 	    sizeof(char *))) == NULL ||
-	    worker_tail_split(tail, pj.tail_len, &off, job->argv,
+	    msg_strings_split(tail, pj.tail_len, &off, job->argv,
 	    pj.argc) < 0 ||
-	    worker_tail_split(tail, pj.tail_len, &off, job->envp,
+	    msg_strings_split(tail, pj.tail_len, &off, job->envp,
 	    pj.envc) < 0 || off != pj.tail_len)
 		_exit(WORKER_FAIL);
 	/* from here on, a worker like any other */

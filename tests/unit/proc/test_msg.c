@@ -156,6 +156,32 @@ test_too_many_fds(void **state)
 	close(sv[1]);
 }
 
+static void
+test_strings_split(void **state)
+{
+	static const char buf[] = "ab\0\0c=d\0";	/* "ab", "", "c=d" */
+	char *vec[4];
+	size_t off = 0;
+
+	assert_int_equal(msg_strings_split(buf, sizeof(buf) - 1, &off, vec,
+	    2), 0);
+	assert_string_equal(vec[0], "ab");
+	assert_string_equal(vec[1], "");
+	assert_null(vec[2]);
+	assert_int_equal(off, 4);
+	assert_int_equal(msg_strings_split(buf, sizeof(buf) - 1, &off, vec,
+	    1), 0);
+	assert_string_equal(vec[0], "c=d");
+	assert_int_equal(off, 8);
+	/* one more than there is, and a last string without its NUL */
+	off = 4;
+	assert_int_equal(msg_strings_split(buf, sizeof(buf) - 1, &off, vec,
+	    2), -KILN_EPROTO);
+	off = 4;
+	assert_int_equal(msg_strings_split(buf, sizeof(buf) - 2, &off, vec,
+	    1), -KILN_EPROTO);
+}
+
 int
 main(void)
 {
@@ -163,6 +189,7 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_too_many_fds),
+		cmocka_unit_test(test_strings_split),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,8 +39,6 @@ int sched_job_remove(struct sched *s, const char *id);
 int sched_next(struct sched *s, int64_t now_ns, char id[JOB_ID_LEN],
     char slot[JOB_SLOT_LEN], int64_t *wake_ns);
 
-/* Reserves a named slot for a job (recovery).  0, -EBUSY or -ENOENT. */
-int sched_slot_take(struct sched *s, const char *slot, const char *tenant);
 /* Releases a slot held by tenant's job.  0 or -ENOENT. */
 int sched_slot_release(struct sched *s, const char *slot, const char *tenant);
 

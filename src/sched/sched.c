@@ -184,26 +184,6 @@ sched_next(struct sched *s, int64_t now_ns, char id[JOB_ID_LEN],
 }
 
 int
-sched_slot_take(struct sched *s, const char *slot, const char *tenant)
-{
-	struct tenant_use *t = tenant_find(s, tenant);
-	int i;
-
-	for (i = 0; i < s->nslots; i++) {
-		if (strcmp(s->slots[i].name, slot) != 0)
-			continue;
-		if (s->slots[i].tenant != NULL)
-			return -EBUSY;
-		if (t == NULL)
-			return -ENOENT;
-		s->slots[i].tenant = t;
-		t->running++;
-		return 0;
-	}
-	return -ENOENT;
-}
-
-int
 sched_slot_release(struct sched *s, const char *slot, const char *tenant)
 {
 	int i;

@@ -149,25 +149,6 @@ test_sched_concurrency_and_backoff(void **state)
 	sched_free(s);
 }
 
-static void
-test_sched_slot_take(void **state)
-{
-	struct sched *s = sched_two_tenants(2, 1);
-	char id[JOB_ID_LEN], slot[JOB_SLOT_LEN];
-	int64_t wake;
-
-	assert_int_equal(sched_slot_take(s, "gpu1", "a"), 0);
-	assert_int_equal(sched_slot_take(s, "gpu1", "b"), -EBUSY);
-	assert_int_equal(sched_slot_take(s, "gpu9", "b"), -ENOENT);
-	sched_job_enqueue(s, "a1", "a", 0);
-	/* a already runs one job (its limit) */
-	assert_int_equal(sched_next(s, 0, id, slot, &wake), 0);
-	assert_int_equal(sched_slot_release(s, "gpu1", "a"), 0);
-	assert_int_equal(sched_next(s, 0, id, slot, &wake), 1);
-	assert_string_equal(slot, "gpu0");
-	sched_free(s);
-}
-
 int
 main(void)
 {
@@ -176,7 +157,6 @@ main(void)
 		cmocka_unit_test(test_transitions),
 		cmocka_unit_test(test_sched_fifo),
 		cmocka_unit_test(test_sched_concurrency_and_backoff),
-		cmocka_unit_test(test_sched_slot_take),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

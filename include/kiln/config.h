@@ -34,6 +34,7 @@ struct config_tenant {
 	uint32_t max_pages;		/* guest memory quota, 64 KiB pages */
 	uint8_t min_isolation;		/* 0..4: refuse running below L<n> */
 	uint8_t insecure;		/* allows min_isolation = L0 */
+	uint8_t native;			/* may register native executables */
 };
 
 struct config_gpu {

@@ -24,6 +24,12 @@ enum job_state {
 	JOB_STATE_COUNT
 };
 
+/* What a module is: a WebAssembly module or a native ELF executable. */
+enum module_kind {
+	MODULE_WASM = 1,
+	MODULE_NATIVE = 2,
+};
+
 #define JOB_ID_LEN	32	/* "job_" + 24 hex + NUL fits */
 #define JOB_TENANT_LEN	64
 #define JOB_DIGEST_LEN	72	/* "sha256:" + 64 hex + NUL */

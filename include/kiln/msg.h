@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "kiln/job.h"
+#include "kiln/native.h"
 
 #define MSG_MAX		65536	/* largest message, header included */
 #define MSG_MAX_FDS	2
@@ -43,7 +44,7 @@ enum msg_type {
 	IMSG_API_REPLY = 200,		/* msg_reply + body tail, or fd body */
 
 	/* core -> launcher */
-	IMSG_LAUNCHER_COMPILE = 300,	/* msg_compile; fd: the .wasm */
+	IMSG_LAUNCHER_COMPILE = 300,	/* msg_compile + needed tail; fd: module */
 	IMSG_LAUNCHER_JOB_START,	/* msg_start + argv/env tail; fd: input */
 	IMSG_LAUNCHER_JOB_KILL,		/* msg_job_ref (tenant unused) */
 
@@ -109,6 +110,7 @@ enum problem {
 	PROBLEM_INVALID_MODULE,
 	PROBLEM_FORBIDDEN_IMPORT,
 	PROBLEM_MEMORY_QUOTA,
+	PROBLEM_NATIVE_FORBIDDEN,
 	PROBLEM_QUEUE_FULL,
 	PROBLEM_GLOBAL_QUEUE_FULL,
 	PROBLEM_IDEMPOTENCY_CONFLICT,
@@ -135,9 +137,18 @@ struct msg_reply {
 	/* tail: the body (or the problem's detail); or fds[0]: the body */
 };
 
+/*
+ * Prepare a module for running: compile a wasm module into the cache, or
+ * resolve a native executable's libraries and install both.  For a native
+ * module the core, which admitted the bytes, tells what they need: the
+ * interpreter and nneeded NUL-terminated sonames in the tail.
+ */
 struct msg_compile {
 	char digest[JOB_DIGEST_LEN];
 	char cache_key[65];
+	uint32_t kind;		/* enum module_kind */
+	char interp[NATIVE_PATH_MAX];	/* native: PT_INTERP, "" when static */
+	uint32_t nneeded;	/* native: DT_NEEDED names in the tail */
 };
 
 struct msg_compiled {
@@ -149,6 +160,7 @@ struct msg_compiled {
 struct msg_start {
 	char id[JOB_ID_LEN];
 	char cache_key[65];
+	uint32_t kind;		/* enum module_kind */
 	uint32_t timeout_ms;
 	uint32_t max_pages;
 	uint64_t output_max;

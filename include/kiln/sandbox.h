@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "kiln/cgroup.h"
+#include "kiln/native.h"
 #include "kiln/wasm.h"
 
 /* First byte on a worker's result pipe: its sandbox is in place. */
@@ -26,6 +27,8 @@
 /* Written by a worker to its result pipe just before it exits. */
 struct worker_result {
 	int32_t rc;		/* wasm_job_run's return value */
+	int32_t signal;		/* native: the guest died of it; res.reason
+				   says signal:SIG... */
 	struct wasm_result res;
 	/*
 	 * NUL-terminated compact JSON, exactly:
@@ -94,6 +97,15 @@ struct worker_spec {
 	struct wasm_job job;	/* descriptors inside are the worker's */
 	const struct sandbox_bpf *filter;	/* NULL: no seccomp (degraded) */
 	worker_body_fn body;	/* NULL: run job; else tests and the probe */
+	/*
+	 * A native job: job.so_path is the executable, which an init of
+	 * ours (pid 1 of the job, src/sandbox/native.c) runs with execve;
+	 * binds[0..nbinds) appear read-only in its root, with a /proc of
+	 * its own and a private /tmp.  0 for a wasm job.
+	 */
+	int native;
+	const struct native_bind *binds;
+	int nbinds;
 	/*
 	 * Optional, run by sandbox_worker_spawn in the launcher once the
 	 * child exists and before it may go on (the cgroup hook: e.g.
@@ -220,6 +232,64 @@ int sandbox_policy_worker_wasm(struct sandbox_bpf *out);
 
 /* The wasm worker's Landlock access masks for Landlock ABI abi (>= 1). */
 void sandbox_policy_worker_landlock(int abi, struct sandbox_landlock *out);
+
+/*
+ * Compiles the native worker's seccomp profile into *out (the caller owns
+ * out->insns): an allow-list with the broader set a native program needs
+ * (fork and clone without namespace flags, execve, threads, files, pipes,
+ * unix and inet sockets, which its empty network namespace and Landlock
+ * leave nowhere to go); a system call it does not list fails with ENOSYS
+ * (clone3 among them, so that libc falls back to clone, whose flags are
+ * checked); and the calls of the never list (ptrace, mount, unshare,
+ * setns, bpf, keyctl, io_uring_*, perf_event_open, ...) or a clone with
+ * a namespace flag kill the process (SIGSYS).  0 or -errno.
+ */
+int sandbox_policy_worker_native(struct sandbox_bpf *out);
+
+struct sandbox_landlock_rule;
+
+/* Rules of the native profile's Landlock, at most this many. */
+#define SANDBOX_NATIVE_RULES	4
+
+/*
+ * The native worker's Landlock, inside its new root: ll as for wasm, and
+ * rules[0..n) allowing reading and executing what its root holds,
+ * writing and creating files in /tmp, and writing to /dev/null.
+ * Returns n.
+ */
+size_t sandbox_policy_native_landlock(int abi, struct sandbox_landlock *ll,
+    struct sandbox_landlock_rule *rules);
+
+/*
+ * Native jobs (src/sandbox/native.c).  native_fs_mounts adds to the new
+ * root (root: its directory fd) a /proc of the job's pid namespace (pid
+ * entries only) and a private /tmp (tmpfs, NATIVE_TMP_SIZE, noexec);
+ * 0 or -errno.
+ */
+#define NATIVE_TMP_SIZE	"64m"
+int native_fs_mounts(int root);
+
+/*
+ * Runs a native job as the init of its pid namespace: execs job->so_path
+ * in a child with job->argv/envp, its stdin fed from job->input_fd and its
+ * stdout and stderr read from pipes into job->stdout_fd and
+ * job->stderr_fd, at most output_max and log_max bytes (beyond them every
+ * process of the job is killed and the reason is output_limit /
+ * log_limit), until the child exits; then kills whatever it left.  Fills
+ * out->res (exit code, reason) and out->signal.  Returns 0 when the
+ * child ran, or -errno when it could not be started (the reason says
+ * load:...).
+ */
+int native_job_run(const struct wasm_job *job, struct worker_result *out);
+
+/*
+ * Installs a native module into cache: its manifest (<key>.libs, from
+ * libs) then the executable (<key>.exe, at most max bytes of exe_fd, root
+ * owned, 0555), each written to a temporary file, synced and renamed.
+ * Runs in the launcher.  0 or -errno.
+ */
+int native_install(const char *cache, const char *key, int exe_fd,
+    size_t max, const struct native_libs *libs);
 
 /* The Landlock ABI of the running kernel, or -errno (ENOSYS, EOPNOTSUPP). */
 int sandbox_landlock_abi(void);

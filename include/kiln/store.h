@@ -44,15 +44,17 @@ int store_rollback(struct store *st);
 int store_tenant_ensure(struct store *st, const char *tenant);
 
 /*
- * Records that tenant registered the module with this digest and size
- * (idempotent), recording the tenant too if missing.  Returns 1 when newly
- * recorded, 0 when it already was, -EINVAL (malformed digest or tenant),
- * or -EIO.
+ * Records that tenant registered the module with this digest, size and
+ * kind (enum module_kind; idempotent), recording the tenant too if
+ * missing.  Returns 1 when newly recorded, 0 when it already was, -EINVAL
+ * (malformed digest, tenant or kind), or -EIO.
  */
 int store_module_put(struct store *st, const char *tenant, const char *digest,
-    uint64_t size);
-/* 1 when tenant registered digest, 0 when not, -EIO on error. */
-int store_module_has(struct store *st, const char *tenant, const char *digest);
+    uint64_t size, enum module_kind kind);
+/* The kind (enum module_kind, > 0) of the module tenant registered with
+ * digest, 0 when there is none, -EIO on error. */
+int store_module_kind(struct store *st, const char *tenant,
+    const char *digest);
 
 /*
  * Inserts a new job (j->seq is assigned) and its first event (j->state,

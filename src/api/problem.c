@@ -28,6 +28,8 @@ static const struct {
 	[PROBLEM_FORBIDDEN_IMPORT] = { "forbidden_import",
 	    "Forbidden import" },
 	[PROBLEM_MEMORY_QUOTA] = { "memory_quota", "Memory over quota" },
+	[PROBLEM_NATIVE_FORBIDDEN] = { "native_forbidden",
+	    "Native modules not allowed" },
 	[PROBLEM_QUEUE_FULL] = { "queue_full", "Queue full" },
 	[PROBLEM_GLOBAL_QUEUE_FULL] = { "global_queue_full",
 	    "Node queue full" },

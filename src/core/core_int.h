@@ -37,6 +37,7 @@ struct run {
 /* Module pushes waiting for one compilation. */
 struct compile_wait {
 	char digest[JOB_DIGEST_LEN];
+	enum module_kind kind;
 	struct {
 		uint64_t req;
 		char tenant[JOB_TENANT_LEN];

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "kiln/error.h"
+#include "kiln/native.h"
 #include "kiln/sched.h"
 #include "kiln/store.h"
 #include "kiln/util.h"
@@ -342,7 +343,7 @@ core_job_submit(struct core *c, uint64_t req, const struct msg_submit *s,
 			    "(%s)", j.idem_key, old.id);
 		goto out;
 	}
-	if ((rc = store_module_has(c->st, j.tenant, j.module)) <= 0) {
+	if ((rc = store_module_kind(c->st, j.tenant, j.module)) <= 0) {
 		if (rc < 0)
 			log_fatalx("store: module lookup");
 		core_problem(c, req, 422, PROBLEM_UNKNOWN_MODULE,
@@ -578,11 +579,18 @@ job_start(struct core *c, struct job *j)
 	struct msg_start s;
 	char *tail = NULL;
 	size_t tlen = 0;
-	int fd = -1;
+	int fd = -1, rc;
 
 	memset(&s, 0, sizeof(s));
 	memcpy(s.id, j->id, sizeof(s.id));
-	wasm_cache_key(j->module, s.cache_key);
+	if ((rc = store_module_kind(c->st, j->tenant, j->module)) <= 0)
+		log_fatalx("job %s: module %s: %s", j->id, j->module,
+		    rc == 0 ? "not registered" : kiln_strerror(rc));
+	s.kind = (uint32_t)rc;
+	if (s.kind == MODULE_NATIVE)
+		native_cache_key(j->module, s.cache_key);
+	else
+		wasm_cache_key(j->module, s.cache_key);
 	s.timeout_ms = j->timeout_ms;
 	s.max_pages = t ? t->max_pages : 1;
 	s.output_max = c->conf->max_output_bytes;

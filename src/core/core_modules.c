@@ -1,8 +1,11 @@
 /*
  * Module registration in the core: admission of the untrusted bytes
- * (wasm_module_admit), storage as a content-addressed blob, compilation by
- * the launcher's sandboxed compiler (once per cache key, however many
- * tenants push the same bytes meanwhile), and the answer to each pusher.
+ * (wasm_module_admit, or native_elf_admit for an ELF executable, which
+ * only tenants with `native = true` may register), storage as a
+ * content-addressed blob, preparation by the launcher (the sandboxed
+ * compiler for wasm; library resolution for native), once per module
+ * however many tenants push the same bytes meanwhile, and the answer to
+ * each pusher.
  */
 #include <errno.h>
 #include <sodium.h>
@@ -12,6 +15,7 @@
 #include <unistd.h>
 
 #include "kiln/error.h"
+#include "kiln/native.h"
 #include "kiln/store.h"
 #include "kiln/util.h"
 #include "kiln/wasm.h"
@@ -19,15 +23,16 @@
 
 static void
 module_answer(struct core *c, uint64_t req, const char *tenant,
-    const char *digest, uint64_t size)
+    const char *digest, uint64_t size, enum module_kind kind)
 {
-	char body[160], loc[96];
+	char body[192], loc[96];
 	int rc;
 
-	if ((rc = store_module_put(c->st, tenant, digest, size)) < 0)
+	if ((rc = store_module_put(c->st, tenant, digest, size, kind)) < 0)
 		log_fatalx("store: module put: %s", kiln_strerror(rc));
-	snprintf(body, sizeof(body), "{\"digest\":\"%s\",\"size\":%llu}",
-	    digest, (unsigned long long)size);
+	snprintf(body, sizeof(body),
+	    "{\"digest\":\"%s\",\"size\":%llu,\"kind\":\"%s\"}", digest,
+	    (unsigned long long)size, kind == MODULE_NATIVE ? "native" : "wasm");
 	snprintf(loc, sizeof(loc), "/v1/modules/%s", digest);
 	core_reply(c, req, rc == 1 ? 201 : 200, PROBLEM_NONE, REPLY_JSON, loc,
 	    body, strlen(body), 0);
@@ -46,17 +51,66 @@ compile_find(struct core *c, const char *digest)
 	return NULL;
 }
 
+/*
+ * Admits bytes as a module of tenant ct: fills mc (kind, cache key and,
+ * for a native executable, what it needs) and *names (the needed sonames,
+ * NUL-separated, *nlen bytes).  0, or answers req with the problem and
+ * returns -1.
+ */
+static int
+module_admit(struct core *c, uint64_t req, const struct config_tenant *ct,
+    const uint8_t *bytes, size_t len, struct msg_compile *mc, char *names,
+    size_t *nlen)
+{
+	struct wasm_module_info info;
+	struct native_elf_info elf;
+	char why[256];
+	int i, rc;
+
+	*nlen = 0;
+	if (native_elf_is(bytes, len)) {
+		if (!ct->native) {
+			core_problem(c, req, 422, PROBLEM_NATIVE_FORBIDDEN,
+			    "tenant %s may not register native executables",
+			    ct->id);
+			return -1;
+		}
+		if (native_elf_admit(bytes, len, &elf, why, sizeof(why)) < 0) {
+			core_problem(c, req, 422, PROBLEM_INVALID_MODULE, "%s",
+			    why);
+			return -1;
+		}
+		mc->kind = MODULE_NATIVE;
+		snprintf(mc->interp, sizeof(mc->interp), "%s", elf.interp);
+		mc->nneeded = (uint32_t)elf.nneeded;
+		for (i = 0; i < elf.nneeded; i++)
+			*nlen += (size_t)sprintf(names + *nlen, "%s%c",
+			    elf.needed[i], '\0');
+		return 0;
+	}
+	rc = wasm_module_admit(bytes, len, ct->max_pages, &info, why,
+	    sizeof(why));
+	if (rc < 0) {
+		core_problem(c, req, 422, rc == -KILN_EIMPORT ?
+		    PROBLEM_FORBIDDEN_IMPORT : rc == -KILN_EQUOTA ?
+		    PROBLEM_MEMORY_QUOTA : PROBLEM_INVALID_MODULE, "%s", why);
+		return -1;
+	}
+	mc->kind = MODULE_WASM;
+	return 0;
+}
+
 void
 core_module_put(struct core *c, uint64_t req, const struct msg_tenant *t,
     int fd)
 {
 	const struct config_tenant *ct = config_tenant_find(c->conf, t->tenant);
-	struct wasm_module_info info;
+	static char names[NATIVE_NEEDED_MAX * NATIVE_NAME_MAX];
 	struct compile_wait *cw;
 	struct msg_compile mc;
-	char digest[JOB_DIGEST_LEN], why[256];
+	char digest[JOB_DIGEST_LEN];
 	uint8_t *bytes = NULL;
-	size_t len;
+	size_t len, nlen;
 	int rc, wfd;
 
 	if (ct == NULL) {
@@ -73,23 +127,15 @@ core_module_put(struct core *c, uint64_t req, const struct msg_tenant *t,
 	}
 	if (rc < 0)
 		log_fatalx("reading a module: %s", kiln_strerror(rc));
-	rc = wasm_module_admit(bytes, len, ct->max_pages, &info, why,
-	    sizeof(why));
-	if (rc == -KILN_EIMPORT) {
-		core_problem(c, req, 422, PROBLEM_FORBIDDEN_IMPORT, "%s", why);
+	memset(&mc, 0, sizeof(mc));
+	if (module_admit(c, req, ct, bytes, len, &mc, names, &nlen) < 0)
 		goto out;
-	}
-	if (rc == -KILN_EQUOTA) {
-		core_problem(c, req, 422, PROBLEM_MEMORY_QUOTA, "%s", why);
-		goto out;
-	}
-	if (rc < 0) {
-		core_problem(c, req, 422, PROBLEM_INVALID_MODULE, "%s", why);
-		goto out;
-	}
 	if ((rc = store_blob_put(c->st, bytes, len, digest)) < 0)
 		log_fatalx("store: blob: %s", kiln_strerror(rc));
-	wasm_cache_key(digest, mc.cache_key);
+	if (mc.kind == MODULE_NATIVE)
+		native_cache_key(digest, mc.cache_key);
+	else
+		wasm_cache_key(digest, mc.cache_key);
 	/* the launcher answers at once when the cache already has it */
 	if (c->launcher_fd < 0) {
 		core_problem(c, req, 503, PROBLEM_UNAVAILABLE,
@@ -99,15 +145,15 @@ core_module_put(struct core *c, uint64_t req, const struct msg_tenant *t,
 	if ((cw = compile_find(c, digest)) == NULL) {
 		if ((wfd = store_blob_open(c->st, digest)) < 0)
 			log_fatalx("store: blob open: %s", kiln_strerror(wfd));
-		memset(mc.digest, 0, sizeof(mc.digest));
 		snprintf(mc.digest, sizeof(mc.digest), "%s", digest);
 		core_launcher_send(c, IMSG_LAUNCHER_COMPILE, &mc, sizeof(mc),
-		    NULL, 0, wfd);
+		    names, nlen, wfd);
 		c->compiles = xrealloc(c->compiles, (c->ncompiles + 1) *
 		    sizeof(*c->compiles));
 		cw = &c->compiles[c->ncompiles++];
 		memset(cw, 0, sizeof(*cw));
 		snprintf(cw->digest, sizeof(cw->digest), "%s", digest);
+		cw->kind = mc.kind;
 	}
 	cw->w = xrealloc(cw->w, (cw->nw + 1) * sizeof(*cw->w));
 	cw->w[cw->nw].req = req;
@@ -139,7 +185,7 @@ core_module_compiled(struct core *c, const struct msg_compiled *r)
 	for (i = 0; i < cw->nw; i++) {
 		if (r->rc == 0)
 			module_answer(c, cw->w[i].req, cw->w[i].tenant,
-			    r->digest, cw->w[i].size);
+			    r->digest, cw->w[i].size, cw->kind);
 		else
 			core_problem(c, cw->w[i].req, 422,
 			    PROBLEM_INVALID_MODULE, "%s", r->why);

@@ -204,10 +204,10 @@ set_tenant(struct config_tenant *t, const char *k, const char *v)
 		t->min_isolation = (uint8_t)(v[1] - '0');
 		return 0;
 	}
-	if (strcmp(k, "insecure") == 0) {
+	if (strcmp(k, "insecure") == 0 || strcmp(k, "native") == 0) {
 		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
 			return -1;
-		t->insecure = v[0] == 't';
+		*(k[0] == 'i' ? &t->insecure : &t->native) = v[0] == 't';
 		return 0;
 	}
 	if (strcmp(k, "token_sha256") == 0) {

@@ -174,7 +174,7 @@ static const struct {
 	{ IMSG_CORE_JOB_EVENTS, sizeof(struct msg_job_ref), 0,
 	    "IMSG_CORE_JOB_EVENTS" },
 	{ IMSG_API_REPLY, sizeof(struct msg_reply), 1, "IMSG_API_REPLY" },
-	{ IMSG_LAUNCHER_COMPILE, sizeof(struct msg_compile), 0,
+	{ IMSG_LAUNCHER_COMPILE, sizeof(struct msg_compile), 1,
 	    "IMSG_LAUNCHER_COMPILE" },
 	{ IMSG_LAUNCHER_JOB_START, sizeof(struct msg_start), 1,
 	    "IMSG_LAUNCHER_JOB_START" },
@@ -255,11 +255,15 @@ payload_strings_ok(uint32_t type, const void *p)
 	}
 	case IMSG_LAUNCHER_COMPILE: {
 		const struct msg_compile *c = p;
-		return STR_OK(c->digest) && STR_OK(c->cache_key);
+		return STR_OK(c->digest) && STR_OK(c->cache_key) &&
+		    STR_OK(c->interp) && (c->kind == MODULE_NATIVE ||
+		    (c->kind == MODULE_WASM && c->nneeded == 0 &&
+		    c->interp[0] == '\0')) && c->nneeded <= NATIVE_NEEDED_MAX;
 	}
 	case IMSG_LAUNCHER_JOB_START: {
 		const struct msg_start *s = p;
-		return STR_OK(s->id) && STR_OK(s->cache_key);
+		return STR_OK(s->id) && STR_OK(s->cache_key) &&
+		    (s->kind == MODULE_WASM || s->kind == MODULE_NATIVE);
 	}
 	case IMSG_CORE_COMPILED: {
 		const struct msg_compiled *c = p;

@@ -37,6 +37,8 @@
 #define WORKER_MEM_OVERHEAD	(64ull << 20)
 #define WORKER_PIDS_MAX		8
 #define WORKER_CPU_MILLIS	1000
+/* A native job may fork and run threads: its init, the program, and some. */
+#define NATIVE_PIDS_MAX		64
 
 enum child_kind { KIND_WORKER, KIND_COMPILER };
 
@@ -63,6 +65,7 @@ struct launcher {
 	gid_t gid;
 	int core_fd;
 	struct sandbox_bpf worker_filter;	/* compiled once, at start */
+	struct sandbox_bpf native_filter;	/* the native profile's */
 	struct cgroup_env cg;		/* where job cgroups go, if anywhere */
 	uint64_t compiles;		/* names compiler scratch dirs */
 	int compile_as_user;		/* else uid 0 without capabilities */
@@ -135,6 +138,53 @@ compiled_reply(struct launcher *l, const char *digest, int rc,
 	r.rc = rc;
 	snprintf(r.why, sizeof(r.why), "%s", why);
 	send_or_die(l, IMSG_CORE_COMPILED, &r, sizeof(r), -1, -1);
+}
+
+/*
+ * A native module: resolves on this host the libraries the core found it
+ * needs, and installs the executable and its manifest into the cache.
+ * Answers at once: nothing here runs the tenant's bytes.
+ */
+static void
+native_prepare(struct launcher *l, const struct msg_compile *req,
+    const uint8_t *tail, size_t tlen, int exe_fd)
+{
+	static char needed[NATIVE_NEEDED_MAX][NATIVE_NAME_MAX];
+	static struct native_libs libs;
+	char *names[NATIVE_NEEDED_MAX + 1], path[600], why[256];
+	struct stat st;
+	size_t used = 0;
+	uint32_t i;
+	int rc;
+
+	if (msg_strings_split(tail, tlen, &used, names, req->nneeded) < 0 ||
+	    used != tlen)
+		log_fatalx("core sent a malformed list of libraries");
+	for (i = 0; i < req->nneeded; i++) {
+		if (strlen(names[i]) >= NATIVE_NAME_MAX ||
+		    strchr(names[i], '/') != NULL)
+			log_fatalx("core sent a malformed library name");
+		snprintf(needed[i], sizeof(needed[i]), "%s", names[i]);
+	}
+	snprintf(path, sizeof(path), "%s/%s.exe", l->cache, req->cache_key);
+	if (stat(path, &st) == 0) {
+		compiled_reply(l, req->digest, 0, "");
+		return;
+	}
+	if ((rc = native_libs_resolve("/", req->interp, needed,
+	    (int)req->nneeded, &libs, why, sizeof(why))) < 0) {
+		compiled_reply(l, req->digest, -KILN_EINVAL_MODULE, why);
+		return;
+	}
+	if ((rc = native_install(l->cache, req->cache_key, exe_fd,
+	    l->conf->max_module_bytes, &libs)) < 0) {
+		log_warnx("native module %s: install: %s", req->digest,
+		    strerror(-rc));
+		compiled_reply(l, req->digest, rc,
+		    "cannot install the executable");
+		return;
+	}
+	compiled_reply(l, req->digest, 0, "");
 }
 
 static void
@@ -264,10 +314,36 @@ launcher_hello(struct launcher *l)
 	send_or_die(l, IMSG_CORE_LAUNCHER_HELLO, &h, sizeof(h), -1, -1);
 }
 
+/*
+ * The binds of a native job's root: its libraries (the manifest in the
+ * cache) and the harmless device nodes.  Returns how many, or -errno.
+ */
+static int
+native_job_binds(struct launcher *l, const char *key, struct native_bind *b)
+{
+	static const char *const dev[] = { "/dev/null", "/dev/zero",
+	    "/dev/random", "/dev/urandom" };
+	static struct native_libs libs;
+	char path[600];
+	size_t i;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s.libs", l->cache, key);
+	if ((rc = native_libs_read(path, &libs)) < 0)
+		return rc;
+	memcpy(b, libs.b, (size_t)libs.n * sizeof(*b));
+	for (i = 0; i < sizeof(dev) / sizeof(dev[0]); i++) {
+		snprintf(b[libs.n + i].src, sizeof(b->src), "%s", dev[i]);
+		snprintf(b[libs.n + i].dst, sizeof(b->dst), "%s", dev[i]);
+	}
+	return libs.n + (int)i;
+}
+
 static void
 job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
     size_t tlen, int input_fd)
 {
+	static struct native_bind binds[NATIVE_LIBS_MAX + 4];
 	struct worker_spec spec;
 	struct cgroup_limits limits;
 	struct cgroup_job cg;
@@ -287,7 +363,8 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 	    msg_strings_split(tail, tlen, &used, envp, s->envc) < 0 ||
 	    used != tlen)
 		log_fatalx("core sent a malformed argv/env tail");
-	snprintf(so, sizeof(so), "./%s.so", s->cache_key);
+	snprintf(so, sizeof(so), "./%s.%s", s->cache_key,
+	    s->kind == MODULE_NATIVE ? "exe" : "so");
 	snprintf(cache, sizeof(cache), "%s/cache", l->conf->state_dir);
 	out_fd = memfd_create("kiln-output", MFD_CLOEXEC);
 	log_fd = memfd_create("kiln-log", MFD_CLOEXEC);
@@ -326,8 +403,27 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 	spec.cgroup_state = l->cg_err;
 	spec.cgroup_limits = &limits;
 	spec.cgroup_taken = &cg;
-	/* warm: an idle pooled worker, already in a cgroup of its own */
-	if ((pid = sandbox_pool_take(&l->pool, &spec, &pidfd)) < 0) {
+	pid = -EAGAIN;
+	if (s->kind == MODULE_NATIVE) {
+		/* its own root and profile: always a cold worker */
+		if ((rc = native_job_binds(l, s->cache_key, binds)) < 0) {
+			log_warnx("job %s: native module's manifest: %s",
+			    s->id, strerror(-rc));
+			close(pfd[0]);
+			close(pfd[1]);
+			done_send(l, s->id, DONE_START_FAILED, -1, 0,
+			    "worker_failed", 0, -1, -1, "");
+			goto out;
+		}
+		spec.native = 1;
+		spec.binds = binds;
+		spec.nbinds = rc;
+		spec.filter = &l->native_filter;
+		limits.pids_max = NATIVE_PIDS_MAX;
+	} else
+		/* warm: an idle pooled worker, already in its own cgroup */
+		pid = sandbox_pool_take(&l->pool, &spec, &pidfd);
+	if (pid < 0) {
 		if (pid != -EAGAIN)
 			log_warnx("job %s: pooled worker: %s; spawning one",
 			    s->id, strerror(-pid));
@@ -432,7 +528,7 @@ child_reap(struct launcher *l, int i)
 	struct lchild *c = l->kids[i];
 	struct worker_result wr;
 	struct msg_compiled cr;
-	int status = 0, got;
+	int status = 0, got, failed;
 	char buf[JOB_REASON_LEN];
 	int64_t run_ns = now_mono_ns() - c->started_ns;
 	struct cgroup_outcome cg;
@@ -485,9 +581,12 @@ child_reap(struct launcher *l, int i)
 	got = read(c->result_fd, &wr, sizeof(wr)) == sizeof(wr) &&
 	    memchr(wr.res.reason, 0, sizeof(wr.res.reason)) != NULL &&
 	    memchr(wr.isolation, 0, sizeof(wr.isolation)) != NULL;
-	if (c->has_cgroup && cgroup_job_outcome(&c->cg, &cg) == 0 &&
-	    !got && WIFSIGNALED(status)) {
-		/* the kernel's reason beats the signal's name */
+	/* failed: the worker, or (native) the guest under it */
+	failed = got ? wr.signal != 0 || wr.res.exit_code != 0 ||
+	    wr.res.reason[0] != '\0' : WIFSIGNALED(status);
+	buf[0] = '\0';
+	if (c->has_cgroup && failed && cgroup_job_outcome(&c->cg, &cg) == 0) {
+		/* the kernel's reason beats the signal's name or the exit */
 		if (cg.oom_kills > 0)
 			snprintf(buf, sizeof(buf), "memory_limit");
 		else if (cg.pids_max_hits > 0)
@@ -499,9 +598,14 @@ child_reap(struct launcher *l, int i)
 	else if (c->killed)
 		done_send(l, c->key, DONE_KILLED, -1, SIGKILL, "cancelled",
 		    run_ns, c->out_fd, c->log_fd, "");
+	else if (got && wr.signal != 0)
+		done_send(l, c->key, DONE_SIGNALED, -1, wr.signal,
+		    buf[0] ? buf : wr.res.reason, run_ns, c->out_fd,
+		    c->log_fd, wr.isolation);
 	else if (got)
 		done_send(l, c->key, DONE_EXITED, wr.res.exit_code, 0,
-		    wr.res.reason, run_ns, c->out_fd, c->log_fd, wr.isolation);
+		    buf[0] ? buf : wr.res.reason, run_ns, c->out_fd,
+		    c->log_fd, wr.isolation);
 	else if (WIFSIGNALED(status))
 		done_send(l, c->key, DONE_SIGNALED, -1, WTERMSIG(status),
 		    buf[0] ? buf : signal_reason(WTERMSIG(status), buf,
@@ -522,11 +626,20 @@ core_dispatch(struct launcher *l, struct msg *m)
 	if ((p = msg_get(m, &tail, &tlen)) == NULL)
 		log_fatalx("malformed %s from core", msg_type_name(m->hdr.type));
 	switch (m->hdr.type) {
-	case IMSG_LAUNCHER_COMPILE:
-		if (m->nfds != 1)
-			log_fatalx("compile request without a module");
-		compile_start(l, p, m->fds[0]);
+	case IMSG_LAUNCHER_COMPILE: {
+		const struct msg_compile *mc = p;
+
+		if (m->nfds != 1 ||
+		    strspn(mc->cache_key, "0123456789abcdef") != 64)
+			log_fatalx("malformed compile request from core");
+		if (mc->kind == MODULE_NATIVE)
+			native_prepare(l, mc, tail, tlen, m->fds[0]);
+		else if (tlen != 0)
+			log_fatalx("malformed compile request from core");
+		else
+			compile_start(l, mc, m->fds[0]);
 		break;
+	}
 	case IMSG_LAUNCHER_JOB_START: {
 		const struct msg_start *s = p;
 
@@ -572,7 +685,8 @@ launcher_proc_main(struct config *conf)
 	if (proc_user_ids(conf->user, &l.uid, &l.gid) < 0)
 		log_fatalx("no such user '%s'", conf->user);
 	wasm_runtime_init();
-	if ((rc = sandbox_policy_worker_wasm(&l.worker_filter)) < 0)
+	if ((rc = sandbox_policy_worker_wasm(&l.worker_filter)) < 0 ||
+	    (rc = sandbox_policy_worker_native(&l.native_filter)) < 0)
 		log_fatalx("worker seccomp policy: %s", strerror(-rc));
 	launcher_cgroups_probe(&l);
 	if (!(l.compile_as_user = compiler_user_can_compile(l.uid, l.gid)))

@@ -1,10 +1,10 @@
 /*
  * All confinement policy in one file, one function per process profile:
- * which system calls a process may make (a seccomp allow-list whose
- * default is to kill the process) and what Landlock denies it: the wasm
- * worker, the api and the core (the compiler's will join them here).
- * The worker's policy is compiled once, in the launcher at start; workers
- * only load the resulting BPF program.  The api and the core compile and
+ * which system calls a process may make (a seccomp allow-list) and what
+ * Landlock denies it: the wasm worker, the native worker, the api and the
+ * core (the compiler's Landlock lives with it in compiler.c).  The
+ * workers' policies are compiled once, in the launcher at start; workers
+ * only load the resulting BPF programs.  The api and the core compile and
  * load their own at start (policy_confine).
  */
 #include <errno.h>
@@ -93,24 +93,14 @@ policy_allowed(const int *allow, size_t n, int nr)
 	return 0;
 }
 
-/* Compiles allow (after checking it against never_allow) into out. */
+/* Exports ctx's program into out, and releases ctx.  0 or -errno. */
 static int
-policy_compile(const int *allow, size_t n, struct sandbox_bpf *out)
+policy_export(scmp_filter_ctx ctx, struct sandbox_bpf *out)
 {
-	scmp_filter_ctx ctx;
 	struct stat st;
-	size_t i;
 	void *buf = NULL;
-	int fd = -1, rc;
+	int fd, rc;
 
-	for (i = 0; i < NELEM(never_allow); i++)
-		if (policy_allowed(allow, n, never_allow[i]))
-			return -EINVAL;
-	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
-		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i], 0)) < 0)
-			goto out;
 	/* libseccomp 2.5 exports only to a descriptor: go through a memfd */
 	if ((fd = memfd_create("kiln-seccomp", MFD_CLOEXEC)) < 0) {
 		rc = -errno;
@@ -143,10 +133,200 @@ out:
 	return rc;
 }
 
+/* Compiles allow (after checking it against never_allow) into out. */
+static int
+policy_compile(const int *allow, size_t n, struct sandbox_bpf *out)
+{
+	scmp_filter_ctx ctx;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < NELEM(never_allow); i++)
+		if (policy_allowed(allow, n, never_allow[i]))
+			return -EINVAL;
+	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i],
+		    0)) < 0) {
+			seccomp_release(ctx);
+			return rc;
+		}
+	}
+	return policy_export(ctx, out);
+}
+
 int
 sandbox_policy_worker_wasm(struct sandbox_bpf *out)
 {
 	return policy_compile(worker_wasm_allow, NELEM(worker_wasm_allow), out);
+}
+
+/*
+ * What a native program may do: what a libc program, its threads and its
+ * children do with files, memory, signals, time, pipes and sockets, plus
+ * fork, clone (flags checked below) and execve.  Anything else fails
+ * with ENOSYS.
+ */
+static const int worker_native_allow[] = {
+	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
+	SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(preadv),
+	SCMP_SYS(pwritev), SCMP_SYS(preadv2), SCMP_SYS(pwritev2),
+	SCMP_SYS(lseek), SCMP_SYS(close), SCMP_SYS(close_range),
+	SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(openat2), SCMP_SYS(creat),
+	SCMP_SYS(stat), SCMP_SYS(fstat), SCMP_SYS(lstat),
+	SCMP_SYS(newfstatat), SCMP_SYS(statx), SCMP_SYS(statfs),
+	SCMP_SYS(fstatfs), SCMP_SYS(access), SCMP_SYS(faccessat),
+	SCMP_SYS(faccessat2), SCMP_SYS(readlink), SCMP_SYS(readlinkat),
+	SCMP_SYS(getdents), SCMP_SYS(getdents64), SCMP_SYS(getcwd),
+	SCMP_SYS(chdir), SCMP_SYS(fchdir), SCMP_SYS(mkdir), SCMP_SYS(mkdirat),
+	SCMP_SYS(rmdir), SCMP_SYS(unlink), SCMP_SYS(unlinkat),
+	SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(renameat2),
+	SCMP_SYS(link), SCMP_SYS(linkat), SCMP_SYS(symlink),
+	SCMP_SYS(symlinkat), SCMP_SYS(chmod), SCMP_SYS(fchmod),
+	SCMP_SYS(fchmodat), SCMP_SYS(utimensat), SCMP_SYS(truncate),
+	SCMP_SYS(ftruncate), SCMP_SYS(fallocate), SCMP_SYS(fsync),
+	SCMP_SYS(fdatasync), SCMP_SYS(flock), SCMP_SYS(fcntl), SCMP_SYS(dup),
+	SCMP_SYS(dup2), SCMP_SYS(dup3), SCMP_SYS(pipe), SCMP_SYS(pipe2),
+	SCMP_SYS(umask), SCMP_SYS(ioctl), SCMP_SYS(sendfile),
+	SCMP_SYS(copy_file_range), SCMP_SYS(splice), SCMP_SYS(tee),
+	SCMP_SYS(mmap), SCMP_SYS(mprotect), SCMP_SYS(munmap),
+	SCMP_SYS(mremap), SCMP_SYS(madvise), SCMP_SYS(brk), SCMP_SYS(msync),
+	SCMP_SYS(mincore), SCMP_SYS(mlock), SCMP_SYS(munlock),
+	SCMP_SYS(membarrier), SCMP_SYS(memfd_create),
+	SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigpending),
+	SCMP_SYS(rt_sigtimedwait), SCMP_SYS(rt_sigsuspend),
+	SCMP_SYS(rt_sigqueueinfo), SCMP_SYS(rt_tgsigqueueinfo),
+	SCMP_SYS(sigaltstack), SCMP_SYS(kill), SCMP_SYS(tgkill),
+	SCMP_SYS(tkill), SCMP_SYS(pause), SCMP_SYS(alarm),
+	SCMP_SYS(getitimer), SCMP_SYS(setitimer),
+	SCMP_SYS(getpid), SCMP_SYS(getppid), SCMP_SYS(gettid),
+	SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid),
+	SCMP_SYS(getegid), SCMP_SYS(getgroups), SCMP_SYS(getresuid),
+	SCMP_SYS(getresgid), SCMP_SYS(getpgid), SCMP_SYS(getpgrp),
+	SCMP_SYS(getsid), SCMP_SYS(setpgid), SCMP_SYS(setsid),
+	SCMP_SYS(capget), SCMP_SYS(getrlimit), SCMP_SYS(setrlimit),
+	SCMP_SYS(prlimit64), SCMP_SYS(getrusage), SCMP_SYS(times),
+	SCMP_SYS(sysinfo), SCMP_SYS(uname), SCMP_SYS(getpriority),
+	SCMP_SYS(setpriority), SCMP_SYS(getcpu), SCMP_SYS(sched_yield),
+	SCMP_SYS(sched_getaffinity), SCMP_SYS(sched_setaffinity),
+	SCMP_SYS(sched_getparam), SCMP_SYS(sched_getscheduler),
+	SCMP_SYS(sched_get_priority_max), SCMP_SYS(sched_get_priority_min),
+	SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres),
+	SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
+	SCMP_SYS(gettimeofday), SCMP_SYS(time),
+	SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(get_robust_list),
+	SCMP_SYS(set_tid_address), SCMP_SYS(rseq), SCMP_SYS(arch_prctl),
+	SCMP_SYS(prctl), SCMP_SYS(getrandom),
+	SCMP_SYS(fork), SCMP_SYS(vfork), SCMP_SYS(execve), SCMP_SYS(execveat),
+	SCMP_SYS(wait4), SCMP_SYS(waitid), SCMP_SYS(pidfd_open),
+	SCMP_SYS(exit), SCMP_SYS(exit_group),
+	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select), SCMP_SYS(pselect6),
+	SCMP_SYS(epoll_create), SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl),
+	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_pwait2),
+	SCMP_SYS(eventfd), SCMP_SYS(eventfd2), SCMP_SYS(signalfd),
+	SCMP_SYS(signalfd4), SCMP_SYS(timerfd_create),
+	SCMP_SYS(timerfd_settime), SCMP_SYS(timerfd_gettime),
+	SCMP_SYS(inotify_init1), SCMP_SYS(inotify_add_watch),
+	SCMP_SYS(inotify_rm_watch),
+	SCMP_SYS(socketpair), SCMP_SYS(connect), SCMP_SYS(bind),
+	SCMP_SYS(listen), SCMP_SYS(accept), SCMP_SYS(accept4),
+	SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(sendto),
+	SCMP_SYS(recvfrom), SCMP_SYS(sendmsg), SCMP_SYS(recvmsg),
+	SCMP_SYS(sendmmsg), SCMP_SYS(recvmmsg), SCMP_SYS(shutdown),
+	SCMP_SYS(setsockopt), SCMP_SYS(getsockopt),
+	SCMP_SYS(shmget), SCMP_SYS(shmat), SCMP_SYS(shmdt), SCMP_SYS(shmctl),
+};
+
+/* Killed in a native job: never_allow but what native programs need
+ * (fork, clone with checked flags, execve, sockets; clone3 is ENOSYS),
+ * and more of the kernel's administrative surface. */
+static const int worker_native_kill[] = {
+	SCMP_SYS(unshare), SCMP_SYS(setns),
+	SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv),
+	SCMP_SYS(process_vm_writev), SCMP_SYS(pidfd_getfd), SCMP_SYS(kcmp),
+	SCMP_SYS(bpf), SCMP_SYS(mount), SCMP_SYS(umount2),
+	SCMP_SYS(pivot_root), SCMP_SYS(chroot), SCMP_SYS(open_tree),
+	SCMP_SYS(move_mount), SCMP_SYS(fsopen), SCMP_SYS(fsconfig),
+	SCMP_SYS(fsmount), SCMP_SYS(fspick), SCMP_SYS(mount_setattr),
+	SCMP_SYS(name_to_handle_at), SCMP_SYS(open_by_handle_at),
+	SCMP_SYS(keyctl), SCMP_SYS(add_key), SCMP_SYS(request_key),
+	SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter),
+	SCMP_SYS(io_uring_register), SCMP_SYS(perf_event_open),
+	SCMP_SYS(userfaultfd), SCMP_SYS(init_module),
+	SCMP_SYS(finit_module), SCMP_SYS(delete_module),
+	SCMP_SYS(kexec_load), SCMP_SYS(kexec_file_load), SCMP_SYS(reboot),
+	SCMP_SYS(swapon), SCMP_SYS(swapoff), SCMP_SYS(acct),
+	SCMP_SYS(quotactl), SCMP_SYS(iopl), SCMP_SYS(ioperm),
+	SCMP_SYS(settimeofday), SCMP_SYS(clock_settime), SCMP_SYS(adjtimex),
+	SCMP_SYS(clock_adjtime), SCMP_SYS(syslog), SCMP_SYS(vhangup),
+};
+
+/* clone() flags that would make a namespace (CLONE_NEWTIME is clone3's). */
+#define CLONE_NAMESPACES	(0x00020000 /* NEWNS */ | \
+	0x02000000 /* NEWCGROUP */ | 0x04000000 /* NEWUTS */ | \
+	0x08000000 /* NEWIPC */ | 0x10000000 /* NEWUSER */ | \
+	0x20000000 /* NEWPID */ | 0x40000000 /* NEWNET */)
+
+int
+sandbox_policy_worker_native(struct sandbox_bpf *out)
+{
+	static const int families[] = { 1 /* AF_UNIX */, 2 /* AF_INET */,
+	    10 /* AF_INET6 */ };
+	scmp_filter_ctx ctx;
+	size_t i;
+	int rc = 0, bit;
+
+	for (i = 0; i < NELEM(worker_native_kill); i++)
+		if (policy_allowed(worker_native_allow,
+		    NELEM(worker_native_allow), worker_native_kill[i]))
+			return -EINVAL;
+	if ((ctx = seccomp_init(SCMP_ACT_ERRNO(ENOSYS))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < NELEM(worker_native_allow) && rc == 0; i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+		    worker_native_allow[i], 0);
+	for (i = 0; i < NELEM(worker_native_kill) && rc == 0; i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS,
+		    worker_native_kill[i], 0);
+	/* clone: a thread or a process, never a namespace */
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+		    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NAMESPACES, 0));
+	for (bit = 0; bit < 32 && rc == 0; bit++)
+		if (CLONE_NAMESPACES & (1u << bit))
+			rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS,
+			    SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ,
+			    1u << bit, 1u << bit));
+	for (i = 0; i < NELEM(families) && rc == 0; i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
+	if (rc < 0) {
+		seccomp_release(ctx);
+		return rc;
+	}
+	return policy_export(ctx, out);
+}
+
+size_t
+sandbox_policy_native_landlock(int abi, struct sandbox_landlock *ll,
+    struct sandbox_landlock_rule *rules)
+{
+	/* ABI 1: write, remove dir/file, make dir/reg/sock/fifo/sym */
+	uint64_t tmp = (1ULL << 1) | (1ULL << 4) | (1ULL << 5) | (1ULL << 7) |
+	    (1ULL << 8) | (1ULL << 9) | (1ULL << 10) | (1ULL << 12);
+
+	sandbox_policy_worker_landlock(abi, ll);
+	ll->module_access = 0;
+	/* everything its root holds: read, list, execute (/tmp is noexec) */
+	rules[0].path = "/";
+	rules[0].access = LL_FS_READ_FILE | (1ULL << 3) | LL_FS_EXECUTE;
+	rules[1].path = "/tmp";
+	rules[1].access = tmp | LL_FS_REFER | LL_FS_TRUNCATE;
+	rules[2].path = "/dev/null";
+	rules[2].access = 1ULL << 1;
+	return 3;
 }
 
 void

@@ -26,6 +26,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -44,6 +45,8 @@ struct worker_fs {
 	int tree;		/* detached clone of the module, -1: none */
 	int here;		/* O_PATH of the workdir */
 	char name[80];		/* the module's file name in the new root */
+	int *btrees;		/* native: detached clones of spec->binds */
+	int nbtrees;
 };
 
 static void
@@ -205,12 +208,14 @@ worker_pool_park(struct worker_spec *spec)
 
 /*
  * Takes what the new root will need while still owner of the cache:
- * mounts made private, the workdir and a detached clone of the module.
+ * mounts made private, the workdir, a detached clone of the module and,
+ * for a native job, of every bind's source.
  */
 static int
-worker_fs_prepare(struct worker_fs *fs, const char *so_path)
+worker_fs_prepare(struct worker_fs *fs, const struct worker_spec *spec)
 {
-	const char *base;
+	const char *so_path = spec->job.so_path, *base;
+	int i;
 
 	fs->tree = fs->here = -1;
 	fs->name[0] = '\0';
@@ -218,6 +223,18 @@ worker_fs_prepare(struct worker_fs *fs, const char *so_path)
 		return -errno;
 	if ((fs->here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -errno;
+	if (spec->nbinds > 0) {
+		if ((fs->btrees = calloc((size_t)spec->nbinds,
+		    sizeof(int))) == NULL)
+			return -ENOMEM;
+		for (i = 0; i < spec->nbinds; i++) {
+			fs->btrees[i] = open_tree(AT_FDCWD, spec->binds[i].src,
+			    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+			if (fs->btrees[i] < 0)
+				return -errno;
+			fs->nbtrees++;
+		}
+	}
 	if (so_path == NULL)
 		return 0;
 	base = strrchr(so_path, '/');
@@ -234,22 +251,63 @@ worker_fs_prepare(struct worker_fs *fs, const char *so_path)
 	return 0;
 }
 
+/* Creates the directories of path (relative to dirfd) above its last
+ * component, then the empty file a bind is mounted over. */
+static int
+worker_fs_mountpoint(int dirfd, const char *path)
+{
+	char buf[NATIVE_PATH_MAX], *p;
+	int fd;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (p = strchr(buf, '/'); p != NULL; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdirat(dirfd, buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if ((fd = openat(dirfd, buf, O_WRONLY | O_CREAT | O_CLOEXEC,
+	    0444)) < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/* Mounts the detached tree read-only at path, relative to the new root. */
+static int
+worker_fs_bind(int root, int tree, const char *path)
+{
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY |
+	    MOUNT_ATTR_NOSUID };
+	int rc;
+
+	if ((rc = worker_fs_mountpoint(root, path)) < 0)
+		return rc;
+	if (mount_setattr(tree, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0 ||
+	    move_mount(tree, "", root, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
 /*
  * Builds the new root, a small tmpfs holding only the module bound
- * read-only, and pivots into it.  Before the tmpfs is attached a failure
- * only degrades the layer; after that it ends the worker.
+ * read-only (and, for a native job, its binds, its own /proc and a
+ * private /tmp), and pivots into it.  Before the tmpfs is attached a
+ * failure only degrades the layer; after that it ends the worker.
  */
 static int
-worker_fs_pivot(struct worker_fs *fs)
+worker_fs_pivot(struct worker_fs *fs, const struct worker_spec *spec)
 {
 	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY |
 	    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
-	int fsfd, mnt = -1, fd, rc = 0;
+	int fsfd, mnt = -1, rc = 0, i;
 
 	if ((fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC)) < 0)
 		return -errno;
 	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "size", "64k", 0) < 0 ||
-	    fsconfig(fsfd, FSCONFIG_SET_STRING, "nr_inodes", "8", 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_SET_STRING, "nr_inodes",
+	    spec->native ? "512" : "8", 0) < 0 ||
 	    fsconfig(fsfd, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
 	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
 	    (mnt = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID |
@@ -273,15 +331,16 @@ worker_fs_pivot(struct worker_fs *fs)
 	}
 	if (fchdir(mnt) < 0)
 		_exit(WORKER_FAIL);
-	if (fs->tree >= 0) {
-		if ((fd = openat(mnt, fs->name, O_WRONLY | O_CREAT | O_EXCL |
-		    O_CLOEXEC, 0444)) < 0)
+	if (fs->tree >= 0 && (worker_fs_mountpoint(mnt, fs->name) < 0 ||
+	    move_mount(fs->tree, "", mnt, fs->name,
+	    MOVE_MOUNT_F_EMPTY_PATH) < 0))
+		_exit(WORKER_FAIL);
+	for (i = 0; i < fs->nbtrees; i++)
+		if (worker_fs_bind(mnt, fs->btrees[i],
+		    spec->binds[i].dst + 1) < 0)
 			_exit(WORKER_FAIL);
-		close(fd);
-		if (move_mount(fs->tree, "", mnt, fs->name,
-		    MOVE_MOUNT_F_EMPTY_PATH) < 0)
-			_exit(WORKER_FAIL);
-	}
+	if (spec->native && native_fs_mounts(mnt) < 0)
+		_exit(WORKER_FAIL);
 	if (syscall(SYS_pivot_root, ".", ".") < 0 ||
 	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0 ||
 	    mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0)
@@ -293,11 +352,18 @@ worker_fs_pivot(struct worker_fs *fs)
 static void
 worker_fs_close(struct worker_fs *fs)
 {
+	int i;
+
 	if (fs->tree >= 0)
 		close(fs->tree);
 	if (fs->here >= 0)
 		close(fs->here);
+	for (i = 0; i < fs->nbtrees; i++)
+		close(fs->btrees[i]);
+	free(fs->btrees);
+	fs->btrees = NULL;
 	fs->tree = fs->here = -1;
+	fs->nbtrees = 0;
 }
 
 /*
@@ -343,19 +409,26 @@ worker_caps_drop(void)
 	return 0;
 }
 
-/* Denies every handled right but reading the module; returns the ABI. */
+/*
+ * Denies every handled right but reading the module (wasm), or but what
+ * the native profile allows in its root; returns the ABI.
+ */
 static int
-worker_landlock(const char *so_path)
+worker_landlock(const char *so_path, int native)
 {
 	struct sandbox_landlock ll;
-	struct sandbox_landlock_rule module = { so_path, 0 };
+	struct sandbox_landlock_rule rules[SANDBOX_NATIVE_RULES] = {
+		{ so_path, 0 } };
+	size_t n = so_path != NULL;
 	int abi, rc;
 
 	if ((abi = sandbox_landlock_abi()) < 0)
 		return abi;
 	sandbox_policy_worker_landlock(abi, &ll);
-	module.access = ll.module_access;
-	rc = sandbox_landlock_apply(&ll, abi, &module, so_path != NULL);
+	rules[0].access = ll.module_access;
+	if (native)
+		n = sandbox_policy_native_landlock(abi, &ll, rules);
+	rc = sandbox_landlock_apply(&ll, abi, rules, n);
 	return rc < 0 ? rc : abi;
 }
 
@@ -380,7 +453,7 @@ worker_run(struct worker_spec *spec)
 	static char so_local[96];
 	struct sandbox_report *rep = &spec->report;
 	struct wasm_job *job = &spec->job;
-	struct worker_fs fs = { -1, -1, "" };
+	struct worker_fs fs = { -1, -1, "", NULL, 0 };
 	int fds[FD_NFIXED - FD_RESULT];
 	int privileged, rc, secbits, level;
 	uint8_t started;
@@ -419,14 +492,13 @@ worker_run(struct worker_spec *spec)
 	/* layer 1: resources (cgroups: src/cgroup/cgroup.c, not here) */
 	worker_rlimit_set(RLIMIT_CPU, spec->cpu_limit_s);
 	worker_rlimit_set(RLIMIT_CORE, 0);
-	worker_rlimit_set(RLIMIT_NOFILE, 16);
-	rep->layers |= SANDBOX_RLIMITS;
+	rep->layers |= SANDBOX_RLIMITS;	/* NOFILE once the root is built */
 
 	/* layer 2: the mount namespace, first what needs the old identity */
 	if (chdir(spec->workdir) < 0)
 		_exit(WORKER_FAIL);
 	if ((rep->layers & SANDBOX_MNTNS) &&
-	    (rc = worker_fs_prepare(&fs, job->so_path)) < 0) {
+	    (rc = worker_fs_prepare(&fs, spec)) < 0) {
 		rep->layers &= ~SANDBOX_MNTNS;
 		sandbox_report_degrade(rep, "mntns", rc);
 		worker_fs_close(&fs);
@@ -447,15 +519,20 @@ worker_run(struct worker_spec *spec)
 		worker_parent_watch(fds[5]);
 	}
 	if (rep->layers & SANDBOX_MNTNS) {
-		if ((rc = worker_fs_pivot(&fs)) < 0) {
+		if ((rc = worker_fs_pivot(&fs, spec)) < 0) {
 			rep->layers &= ~SANDBOX_MNTNS;
 			sandbox_report_degrade(rep, "mntns", rc);
 		} else if (job->so_path != NULL) {
-			snprintf(so_local, sizeof(so_local), "./%s", fs.name);
+			snprintf(so_local, sizeof(so_local), "%s%s",
+			    spec->native ? "/" : "./", fs.name);
 			job->so_path = so_local;
 		}
 		worker_fs_close(&fs);
 	}
+	/* a native job cannot run without its root: fail closed */
+	if (spec->native && !(rep->layers & SANDBOX_MNTNS))
+		_exit(WORKER_FAIL);
+	worker_rlimit_set(RLIMIT_NOFILE, spec->native ? 256 : 16);
 	if ((rc = worker_caps_drop()) == 0)
 		rep->layers |= SANDBOX_CAPS;
 	else
@@ -467,7 +544,8 @@ worker_run(struct worker_spec *spec)
 	close(fds[5]);
 
 	/* layer 4: Landlock */
-	if ((rc = worker_landlock(job->so_path)) > 0) {
+	if ((rc = worker_landlock(spec->native ? NULL : job->so_path,
+	    spec->native)) > 0) {
 		rep->layers |= SANDBOX_LANDLOCK;
 		rep->landlock_abi = rc;
 	} else
@@ -491,6 +569,8 @@ worker_run(struct worker_spec *spec)
 		out.res.exit_code = 0;
 	} else if (spec->body != NULL)
 		out.rc = spec->body(spec, &out);
+	else if (spec->native)
+		out.rc = native_job_run(job, &out);
 	else
 		out.rc = wasm_job_run(job, &out.res);
 	(void)!fd_write_all(spec->result_fd, &out, sizeof(out));

@@ -21,7 +21,7 @@
 #include "kiln/util.h"
 #include "store_int.h"
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 #define STORE_APPLICATION_ID	0x4b494c4e	/* "KILN" */
 #define STORE_BUSY_TIMEOUT_MS	5000
 
@@ -70,6 +70,10 @@ static const char schema_v1[] =
 	" at_ns INTEGER NOT NULL);"
 	"CREATE INDEX job_events_job ON job_events(job_id, seq);";
 
+/* Version 2: native modules; every module of version 1 was WebAssembly. */
+static const char schema_v2[] =
+	"ALTER TABLE modules ADD COLUMN kind INTEGER NOT NULL DEFAULT 1;";
+
 /*
  * The columns of a job, in the order job_read() expects them.  Statements
  * that write a job number their parameters after the same fields, so that
@@ -103,7 +107,7 @@ enum stmt {
 	ST_ROLLBACK_TO,
 	ST_TENANT_ENSURE,
 	ST_MODULE_PUT,
-	ST_MODULE_HAS,
+	ST_MODULE_KIND,
 	ST_JOB_INSERT,
 	ST_JOB_UPDATE,
 	ST_JOB_GET,
@@ -129,9 +133,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_TENANT_ENSURE] = "INSERT INTO tenants (name, created_ns)"
 	    " VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
 	[ST_MODULE_PUT] = "INSERT INTO modules (tenant, digest, size,"
-	    " created_ns) VALUES (?1, ?2, ?3, ?4)"
+	    " created_ns, kind) VALUES (?1, ?2, ?3, ?4, ?5)"
 	    " ON CONFLICT (tenant, digest) DO NOTHING",
-	[ST_MODULE_HAS] = "SELECT 1 FROM modules"
+	[ST_MODULE_KIND] = "SELECT kind FROM modules"
 	    " WHERE tenant = ?1 AND digest = ?2",
 	[ST_JOB_INSERT] = "INSERT INTO jobs (id, tenant, state, module, input,"
 	    " profile, timeout_ms, idem_key, spec_json, attempts, exit_code,"
@@ -520,16 +524,23 @@ journal_init(struct store *st)
 	/* Again under the write lock: another opener may have been first. */
 	if ((rc = schema_check(st, &version)) < 0)
 		goto out_rollback;
-	if (version == 0) {
+	/* create (from 0) or migrate, one version after the other */
+	if (version < STORE_SCHEMA_VERSION) {
 		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d;"
 		    " PRAGMA user_version = %d;", STORE_APPLICATION_ID,
 		    STORE_SCHEMA_VERSION);
-		if (sqlite3_exec(st->db, schema_v1, NULL, NULL, NULL) !=
-		    SQLITE_OK ||
+		if ((version < 1 && sqlite3_exec(st->db, schema_v1, NULL, NULL,
+		    NULL) != SQLITE_OK) ||
+		    (version < 2 && sqlite3_exec(st->db, schema_v2, NULL, NULL,
+		    NULL) != SQLITE_OK) ||
 		    sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
 			rc = db_fail(st, "create schema");
 			goto out_rollback;
 		}
+		if (version > 0)
+			log_info("store: %s/kiln.db migrated from schema "
+			    "version %lld to %d", st->dir, (long long)version,
+			    STORE_SCHEMA_VERSION);
 	}
 	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = db_fail(st, "commit schema");
@@ -681,12 +692,13 @@ store_tenant_ensure(struct store *st, const char *tenant)
 
 int
 store_module_put(struct store *st, const char *tenant, const char *digest,
-    uint64_t size)
+    uint64_t size, enum module_kind kind)
 {
 	sqlite3_stmt *s = st->stmt[ST_MODULE_PUT];
 	int rc;
 
-	if (store_digest_check(digest) < 0 || size > INT64_MAX)
+	if (store_digest_check(digest) < 0 || size > INT64_MAX ||
+	    (kind != MODULE_WASM && kind != MODULE_NATIVE))
 		return -EINVAL;
 	if ((rc = sp_begin(st)) < 0)
 		return rc;
@@ -695,7 +707,8 @@ store_module_put(struct store *st, const char *tenant, const char *digest,
 	if ((rc = bind_field(s, 1, tenant, JOB_TENANT_LEN)) < 0 ||
 	    (rc = bind_field(s, 2, digest, JOB_DIGEST_LEN)) < 0 ||
 	    (rc = bind_int64(s, 3, (int64_t)size)) < 0 ||
-	    (rc = bind_int64(s, 4, now_real_ns())) < 0)
+	    (rc = bind_int64(s, 4, now_real_ns())) < 0 ||
+	    (rc = bind_int64(s, 5, kind)) < 0)
 		goto out;
 	if ((rc = stmt_exec_io(st, ST_MODULE_PUT, "module insert")) < 0)
 		goto out;
@@ -705,22 +718,25 @@ store_module_put(struct store *st, const char *tenant, const char *digest,
 }
 
 int
-store_module_has(struct store *st, const char *tenant, const char *digest)
+store_module_kind(struct store *st, const char *tenant, const char *digest)
 {
-	sqlite3_stmt *s = st->stmt[ST_MODULE_HAS];
+	sqlite3_stmt *s = st->stmt[ST_MODULE_KIND];
 	int rc;
 
 	if ((rc = bind_field(s, 1, tenant, JOB_TENANT_LEN)) < 0 ||
 	    (rc = bind_field(s, 2, digest, JOB_DIGEST_LEN)) < 0)
 		return rc;
-	switch (stmt_exec(st, ST_MODULE_HAS)) {
-	case SQLITE_ROW:
-		return 1;
-	case SQLITE_DONE:
-		return 0;
-	default:
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rc = sqlite3_column_int(s, 0);
+	else if (rc == SQLITE_DONE)
+		rc = 0;
+	else
+		rc = -1;
+	sqlite3_reset(s);
+	if (rc < 0 || (rc != 0 && rc != MODULE_WASM && rc != MODULE_NATIVE))
 		return db_fail(st, "module lookup");
-	}
+	return rc;
 }
 
 /* Appends the event (j->id, j->state, reason, at_ns). */

@@ -33,7 +33,8 @@ def register_bytes(k, data, tenant=None):
     if st not in (200, 201):
         raise AssertionError('push: %d %r' % (st, body[:300]))
     d = K.digest_of(data)
-    eq(json.loads(body), {'digest': d, 'size': len(data)}, 'push body')
+    eq(json.loads(body), {'digest': d, 'size': len(data), 'kind': 'wasm'},
+       'push body')
     return d
 
 

@@ -451,7 +451,8 @@ class Kilnd:
         if st not in (200, 201):
             raise AssertionError('push %s: %d %r' % (name, st, body))
         d = digest_of(data)
-        eq(json.loads(body), {'digest': d, 'size': len(data)}, 'push body')
+        eq(json.loads(body), {'digest': d, 'size': len(data), 'kind': 'wasm'},
+           'push body')
         return d
 
     def submit(self, module, tenant=None, input=None, args=None, env=None,

@@ -145,7 +145,8 @@ def test_http():
         k.start()
         data = K.wasm_bytes('sha256')
         digest = K.digest_of(data)
-        body = ('{"digest":"%s","size":%d}' % (digest, len(data))).encode()
+        body = ('{"digest":"%s","size":%d,"kind":"wasm"}' %
+                (digest, len(data))).encode()
         for want in (201, 200):		# new, then already registered
             st, h, b = k.push(data)
             eq(st, want, 'push status')

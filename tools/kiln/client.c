@@ -305,6 +305,9 @@ client_module_push(struct client *c, const uint8_t *wasm, size_t len,
 	};
 	int rc;
 
+	/* a native executable: the server goes by the bytes' magic */
+	if (len >= 4 && memcmp(wasm, "\177ELF", 4) == 0)
+		req.ctype = "application/octet-stream";
 	client_resp_init(resp);
 	if ((rc = client_url(c, "/v1/modules", NULL, "", &req.url)) < 0)
 		return rc;

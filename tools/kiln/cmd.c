@@ -463,7 +463,7 @@ cmd_module(struct cli *cli, int argc, char **argv)
 		operands[n++] = arg;
 	}
 	if (operands[0] == NULL || strcmp(operands[0], "push") != 0)
-		cli_usage_error(cli, "expected 'module push FILE.wasm'");
+		cli_usage_error(cli, "expected 'module push FILE'");
 	if (operands[1] == NULL)
 		cli_usage_error(cli, "missing the module file");
 	cmd_file_read(cli, operands[1], &wasm, &len);
@@ -602,7 +602,7 @@ submit_args_parse(struct cli *cli, int argc, char **argv,
 	}
 	if (sa->module == NULL || *sa->module == '\0')
 		cli_usage_error(cli, "missing MODULE (sha256:<hex> or a "
-		    ".wasm file)");
+		    "module file)");
 	if (json_array_size(args) > 0)
 		json_object_set(sa->req, "args", args);
 	if (json_object_size(env) > 0)

@@ -149,6 +149,13 @@ test_errors(void **state)
 	/* the default: seccomp at least */
 	assert_int_equal(load("[tenant a]\ntoken_sha256 = " HASH "\n"), 0);
 	assert_int_equal(c.tenants[0].min_isolation, 1);
+	assert_int_equal(c.tenants[0].native, 0);
+	assert_int_equal(load("[tenant a]\ntoken_sha256 = " HASH "\n"
+	    "native = true\n"), 0);
+	assert_int_equal(c.tenants[0].native, 1);
+	assert_int_equal(c.tenants[0].insecure, 0);
+	assert_int_equal(load("[tenant a]\ntoken_sha256 = " HASH "\n"
+	    "native = yes\n"), -KILN_ECONFIG);
 
 	assert_int_equal(load("[kilnd]\nlisten = 127.0.0.1\n"), -KILN_ECONFIG);
 	assert_int_equal(load("[nope]\n"), -KILN_ECONFIG);

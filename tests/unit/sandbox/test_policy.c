@@ -1,15 +1,22 @@
 /*
  * Unit tests of the api's and core's confinement (src/sandbox/policy.c,
- * include/kiln/policy.h): each case forks a child that sets no_new_privs,
- * confines itself with a profile and makes one call; the parent checks
- * the exact outcome, a SIGSYS kill for a call outside the allow-list, an
- * EACCES from Landlock for a path outside the core's directory, success
- * for what the process needs.  Needs neither root nor a particular
- * Landlock ABI (the Landlock cases skip themselves without one).
+ * include/kiln/policy.h) and of the native worker's seccomp profile: each
+ * case forks a child that sets no_new_privs, confines itself with a
+ * profile and makes one call; the parent checks the exact outcome, a
+ * SIGSYS kill for a call outside the allow-list (or on the native
+ * profile's never list), ENOSYS for what the native profile does not
+ * list, an EACCES from Landlock for a path outside the core's directory,
+ * success for what the process needs.  Needs neither root nor a
+ * particular Landlock ABI (the Landlock cases skip themselves without
+ * one).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -30,6 +37,7 @@
 #include <cmocka.h>
 
 #include "kiln/policy.h"
+#include "kiln/sandbox.h"
 
 #define EXIT_CONFINE	90	/* the child could not confine itself */
 #define EXIT_SETUP	91	/* the child's set-up before confining failed */
@@ -233,6 +241,122 @@ setup_tcp(void)
 	return (tcp_fd = socket(AF_INET, SOCK_STREAM, 0)) < 0 ? -1 : 0;
 }
 
+/* ---------------------------------------------- the native profile */
+
+/* Forks a child that loads the native worker's filter and runs body. */
+static int
+run_native(int (*body)(void))
+{
+	static struct sandbox_bpf bpf;
+	struct sock_fprog prog;
+	pid_t pid;
+	int st;
+
+	if (bpf.len == 0)
+		assert_int_equal(sandbox_policy_worker_native(&bpf), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		prog.len = bpf.len;
+		prog.filter = bpf.insns;
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+			_exit(EXIT_CONFINE);
+		_exit(body());
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+/* Each returns 0 when the call failed with the errno the profile gives. */
+static int
+native_clone3(void)
+{
+	return syscall(SYS_clone3, NULL, 0) < 0 && errno == ENOSYS ? 0 : 1;
+}
+
+static int
+native_unlisted(void)
+{
+	return syscall(SYS_sysfs, 3) < 0 && errno == ENOSYS ? 0 : 1;
+}
+
+static int
+native_netlink(void)
+{
+	return socket(AF_NETLINK, SOCK_RAW, 0) < 0 && errno == ENOSYS ? 0 : 1;
+}
+
+static void *
+native_thread_body(void *arg)
+{
+	*(int *)arg = 42;
+	return NULL;
+}
+
+/* What a native program does: threads (clone3 falls back to clone),
+ * fork and wait, a unix socket pair, execve. */
+static int
+native_allowed(void)
+{
+	pthread_t t;
+	int v = 0, sv[2], st;
+	pid_t pid;
+
+	if (pthread_create(&t, NULL, native_thread_body, &v) != 0 ||
+	    pthread_join(t, NULL) != 0 || v != 42)
+		return 1;
+	if ((pid = fork()) == 0)
+		_exit(7);
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) != 7)
+		return 2;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 ||
+	    socket(AF_INET, SOCK_DGRAM, 0) < 0)
+		return 3;
+	execl("/bin/sh", "sh", "-c", "exit 0", (char *)NULL);
+	return 4;
+}
+
+static int
+native_unshare(void)
+{
+	return unshare(CLONE_NEWUSER) == 0 ? 1 : 2;
+}
+
+static int
+native_clone_newuser(void)
+{
+	return syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0) >= 0 ?
+	    1 : 2;
+}
+
+static int
+native_ptrace(void)
+{
+	return syscall(SYS_ptrace, 0 /* PTRACE_TRACEME */, 0, 0, 0) == 0 ?
+	    1 : 2;
+}
+
+static int
+native_mount(void)
+{
+	return syscall(SYS_mount, "none", "/tmp", "tmpfs", 0, NULL) == 0 ?
+	    1 : 2;
+}
+
+static int
+native_io_uring(void)
+{
+	return syscall(SYS_io_uring_setup, 1, NULL) >= 0 ? 1 : 2;
+}
+
+static int
+native_bpf(void)
+{
+	return syscall(SYS_bpf, 0, NULL, 0) >= 0 ? 1 : 2;
+}
+
 /* ------------------------------------------------------------- tests */
 
 static void
@@ -307,10 +431,38 @@ test_core_landlock(void **state)
 	assert_exit0(run_confined(POLICY_CORE, tmpdir, NULL, do_core_outside));
 }
 
+static void
+test_native_enosys(void **state)
+{
+	assert_exit0(run_native(native_clone3));
+	assert_exit0(run_native(native_unlisted));
+	assert_exit0(run_native(native_netlink));
+}
+
+static void
+test_native_allowed(void **state)
+{
+	assert_exit0(run_native(native_allowed));
+}
+
+static void
+test_native_kills(void **state)
+{
+	assert_sigsys(run_native(native_unshare));
+	assert_sigsys(run_native(native_clone_newuser));
+	assert_sigsys(run_native(native_ptrace));
+	assert_sigsys(run_native(native_mount));
+	assert_sigsys(run_native(native_io_uring));
+	assert_sigsys(run_native(native_bpf));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_native_enosys),
+		cmocka_unit_test(test_native_allowed),
+		cmocka_unit_test(test_native_kills),
 		cmocka_unit_test(test_profiles_compile),
 		cmocka_unit_test(test_api_kills),
 		cmocka_unit_test(test_api_allowed),

@@ -184,7 +184,7 @@ test_open_schema_reopen(void **state)
 	free(path);
 
 	db = raw_open(fx->dir);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 1);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
 	assert_int_equal(raw_int(db, "PRAGMA application_id"), 0x4b494c4e);
 	raw_text(db, "PRAGMA journal_mode", buf, sizeof(buf));
 	assert_string_equal(buf, "wal");
@@ -693,7 +693,8 @@ test_rollback(void **state)
 	/* Visible inside the transaction... */
 	assert_int_equal(store_job_get(fx->st, "job_1", &j), 0);
 	job_clear(&j);
-	assert_int_equal(store_module_put(fx->st, "t1", DIGEST_B, 10), 1);
+	assert_int_equal(store_module_put(fx->st, "t1", DIGEST_B, 10,
+	    MODULE_WASM), 1);
 	assert_int_equal(store_rollback(fx->st), 0);
 
 	/* ...and gone after the rollback, with its events. */
@@ -705,7 +706,7 @@ test_rollback(void **state)
 	job_clear(&j);
 	assert_int_equal(store_job_events(fx->st, "job_0", NULL, NULL), 1);
 	assert_int_equal(store_job_events(fx->st, "job_1", NULL, NULL), 0);
-	assert_int_equal(store_module_has(fx->st, "t1", DIGEST_B), 0);
+	assert_int_equal(store_module_kind(fx->st, "t1", DIGEST_B), 0);
 	assert_int_equal(store_job_count_states(fx->st, counts), 0);
 	assert_int_equal(counts[JOB_PENDING], 1);
 
@@ -765,21 +766,54 @@ test_tenant_module(void **state)
 	assert_int_equal(store_tenant_ensure(fx->st, longname), -EINVAL);
 	assert_int_equal(store_tenant_ensure(fx->st, ""), -EINVAL);
 
-	assert_int_equal(store_module_has(fx->st, "t1", MODULE_A), 0);
-	assert_int_equal(store_module_put(fx->st, "t1", MODULE_A, 1234), 1);
-	assert_int_equal(store_module_put(fx->st, "t1", MODULE_A, 1234), 0);
-	assert_int_equal(store_module_has(fx->st, "t1", MODULE_A), 1);
-	assert_int_equal(store_module_has(fx->st, "t2", MODULE_A), 0);
+	assert_int_equal(store_module_kind(fx->st, "t1", MODULE_A), 0);
+	assert_int_equal(store_module_put(fx->st, "t1", MODULE_A, 1234,
+	    MODULE_WASM), 1);
+	assert_int_equal(store_module_put(fx->st, "t1", MODULE_A, 1234,
+	    MODULE_WASM), 0);
+	assert_int_equal(store_module_kind(fx->st, "t1", MODULE_A),
+	    MODULE_WASM);
+	assert_int_equal(store_module_kind(fx->st, "t2", MODULE_A), 0);
 	/* The tenant is recorded with its first module. */
-	assert_int_equal(store_module_put(fx->st, "t2", MODULE_A, 1234), 1);
-	assert_int_equal(store_module_has(fx->st, "t2", MODULE_A), 1);
-	assert_int_equal(store_module_put(fx->st, "t1", "sha256:abc", 1),
+	assert_int_equal(store_module_put(fx->st, "t2", MODULE_A, 1234,
+	    MODULE_NATIVE), 1);
+	assert_int_equal(store_module_kind(fx->st, "t2", MODULE_A),
+	    MODULE_NATIVE);
+	assert_int_equal(store_module_put(fx->st, "t1", "sha256:abc", 1,
+	    MODULE_WASM), -EINVAL);
+	assert_int_equal(store_module_put(fx->st, "t1", MODULE_A, 1, 3),
 	    -EINVAL);
 
 	db = raw_open(fx->dir);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM tenants"), 2);
 	assert_int_equal(raw_int(db, "SELECT size FROM modules WHERE"
 	    " tenant = 't2'"), 1234);
+	sqlite3_close(db);
+}
+
+/* A version 1 journal is migrated: its modules are WebAssembly. */
+static void
+test_schema_migrate_v1(void **state)
+{
+	struct fixture *fx = *state;
+	sqlite3 *db;
+
+	store_close(fx->st);
+	fx->st = NULL;
+	db = raw_open(fx->dir);
+	raw_exec(db, "DROP TABLE modules;"
+	    " CREATE TABLE modules (tenant TEXT NOT NULL REFERENCES"
+	    " tenants(name), digest TEXT NOT NULL, size INTEGER NOT NULL,"
+	    " created_ns INTEGER NOT NULL, PRIMARY KEY (tenant, digest));"
+	    " INSERT INTO tenants VALUES ('t1', 1);"
+	    " INSERT INTO modules VALUES ('t1', '" MODULE_A "', 7, 1);"
+	    " PRAGMA user_version = 1");
+	sqlite3_close(db);
+	reopen(fx);
+	assert_int_equal(store_module_kind(fx->st, "t1", MODULE_A),
+	    MODULE_WASM);
+	db = raw_open(fx->dir);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
 	sqlite3_close(db);
 }
 
@@ -827,12 +861,12 @@ test_schema_refused(void **state)
 	store_close(fx->st);
 	fx->st = NULL;
 	db = raw_open(fx->dir);
-	raw_exec(db, "PRAGMA user_version = 2");
+	raw_exec(db, "PRAGMA user_version = 3");
 	sqlite3_close(db);
 	assert_int_equal(store_open(fx->dir, &st), -KILN_ECONFIG);
 	assert_null(st);
 	db = raw_open(fx->dir);
-	raw_exec(db, "PRAGMA user_version = 1");
+	raw_exec(db, "PRAGMA user_version = 2");
 	sqlite3_close(db);
 	reopen(fx);
 	store_close(fx->st);
@@ -1151,6 +1185,7 @@ main(void)
 		T(test_tenant_module),
 		T(test_job_malformed_rows),
 		T(test_schema_refused),
+		T(test_schema_migrate_v1),
 		T(test_durability_sigkill),
 		T(test_blob_roundtrip),
 		T(test_blob_large_and_damaged),

@@ -107,17 +107,17 @@ int cgroup_job_create(const struct cgroup_env *env, const char *job_id,
     const struct cgroup_limits *lim, struct cgroup_job *out);
 
 /*
- * Moves process pid (0: the caller) into the job in every hierarchy.  On
- * v1 a failure half-way leaves the process in some hierarchies only; the
- * caller should kill it.  0 or -errno (-ESRCH: no such process).
- */
-/*
  * Writes new limits into an existing job cgroup (a pooled worker's, made
- * with no limits before its job was known).  0 or -errno.
+ * before its job was known).  0 or -errno.
  */
 int cgroup_job_limits_set(const struct cgroup_job *job,
     const struct cgroup_limits *lim);
 
+/*
+ * Moves process pid (0: the caller) into the job in every hierarchy.  On
+ * v1 a failure half-way leaves the process in some hierarchies only; the
+ * caller should kill it.  0 or -errno (-ESRCH: no such process).
+ */
 int cgroup_job_attach(const struct cgroup_job *job, pid_t pid);
 
 /*

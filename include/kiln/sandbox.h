@@ -177,12 +177,16 @@ struct sandbox_pool_worker {
 	int sock;		/* the launcher's end */
 	int has_cg;		/* cg: its own cgroup, attached at creation */
 	struct cgroup_job cg;
+	struct cgroup_limits limits;	/* what cg's limits are now */
 };
 
 struct sandbox_pool {
 	struct worker_spec tmpl;	/* uid, gid, workdir, filter, body */
 	const struct cgroup_env *cg;	/* where pooled workers' cgroups go */
 	uint64_t made;			/* names them */
+	/* the limits a new worker's cgroup gets: those of the last job
+	 * taken, so that taking one for a job like it writes nothing */
+	struct cgroup_limits preset;
 	struct sandbox_pool_worker w[SANDBOX_POOL_MAX];
 	int n;			/* idle workers in w[0..n) */
 	int target;		/* 0..SANDBOX_POOL_MAX */
@@ -199,8 +203,8 @@ void sandbox_pool_init(struct sandbox_pool *pool,
 /*
  * Creates one idle worker if the pool is below its target: 1 when it did,
  * 0 when the pool is full, or -errno.  With pool->cg set, the worker gets
- * its own cgroup (no limits yet) before it may run, so that taking it
- * costs only writing the job's limits.
+ * its own cgroup (with the limits of the last job taken) before it may
+ * run, so that taking it costs at most writing the job's limits.
  */
 int sandbox_pool_fill(struct sandbox_pool *pool);
 

@@ -69,7 +69,6 @@ sandbox_pool_init(struct sandbox_pool *pool, const struct worker_spec *tmpl,
 int
 sandbox_pool_fill(struct sandbox_pool *pool)
 {
-	static const struct cgroup_limits none = { 0, 0, 0 };
 	struct sandbox_pool_worker *w;
 	struct worker_spec spec;
 	struct cgroup_job cg;
@@ -82,7 +81,8 @@ sandbox_pool_fill(struct sandbox_pool *pool)
 	if (pool->cg != NULL) {
 		snprintf(name, sizeof(name), "pool-%d-%llu", (int)getpid(),
 		    (unsigned long long)++pool->made);
-		if ((rc = cgroup_job_create(pool->cg, name, &none, &cg)) < 0)
+		if ((rc = cgroup_job_create(pool->cg, name, &pool->preset,
+		    &cg)) < 0)
 			return rc;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -112,8 +112,10 @@ sandbox_pool_fill(struct sandbox_pool *pool)
 	w->pid = pid;
 	w->pidfd = pidfd;
 	w->sock = sv[0];
-	if ((w->has_cg = pool->cg != NULL))
+	if ((w->has_cg = pool->cg != NULL)) {
 		w->cg = cg;
+		w->limits = pool->preset;
+	}
 	return 1;
 }
 
@@ -174,10 +176,13 @@ sandbox_pool_take(struct sandbox_pool *pool, struct worker_spec *spec,
 	w = pool->w[--pool->n];
 	if (w.has_cg && spec->cgroup_limits != NULL &&
 	    spec->cgroup_taken != NULL) {
-		/* its own cgroup, attached since birth: just the limits */
-		if ((rc = cgroup_job_limits_set(&w.cg,
-		    spec->cgroup_limits)) < 0)
+		/* its own cgroup, attached since birth: just the limits,
+		 * unless they are already the job's */
+		if (memcmp(&w.limits, spec->cgroup_limits,
+		    sizeof(w.limits)) != 0 && (rc = cgroup_job_limits_set(
+		    &w.cg, spec->cgroup_limits)) < 0)
 			goto discard;
+		pool->preset = *spec->cgroup_limits;
 		pj.cgroup_state = spec->cgroup_state = 1;
 	} else if (spec->before_start != NULL &&
 	    (rc = spec->before_start(w.pid, spec->before_start_arg)) != 0) {

@@ -696,6 +696,82 @@ test_pool_wasm_job(void **state)
 	free(so);
 }
 
+/* pids.max of a job cgroup, as the kernel shows it ("max", "8"). */
+static void
+pids_max_of(const struct cgroup_job *cg, char *buf, size_t len)
+{
+	ssize_t n = -1;
+	int i, fd;
+
+	for (i = 0; i < cg->nhier; i++) {
+		if (!(cg->ctrls[i] & CGROUP_CTRL_PIDS))
+			continue;
+		assert_true((fd = openat(cg->fd[i], "pids.max", O_RDONLY |
+		    O_CLOEXEC)) >= 0);
+		n = read(fd, buf, len - 1);
+		close(fd);
+	}
+	assert_true(n > 0);
+	buf[n - 1] = '\0';	/* without the newline */
+}
+
+/* Runs one job on the pool's worker with limits; returns its pids.max. */
+static void
+pool_job_pids(struct sandbox_pool *pool, const struct cgroup_limits *lim,
+    char *pids, size_t len)
+{
+	struct worker_spec spec;
+	struct cgroup_job cg;
+	struct run r;
+
+	memset(&spec, 0, sizeof(spec));
+	memset(&cg, 0, sizeof(cg));
+	spec.filter = &filter;
+	spec.body = body_getpid;
+	spec.cgroup_limits = lim;
+	spec.cgroup_taken = &cg;
+	run_worker_from(pool, &spec, &r);
+	assert_true(r.started && r.got);
+	assert_int_equal(spec.cgroup_state, 1);
+	pids_max_of(&cg, pids, len);
+	assert_int_equal(cgroup_job_destroy(&cg), 0);
+}
+
+/*
+ * A pooled worker's own cgroup gets the limits of the last job taken when
+ * it is made, and a job with other limits gets its own written at take.
+ */
+static void
+test_pool_cgroup_preset(void **state)
+{
+	const struct cgroup_limits a = { 128u << 20, 8, 1000 },
+	    b = { 128u << 20, 5, 1000 };
+	struct sandbox_pool pool;
+	char why[256], pids[32];
+
+	if (cg_env.mode == CGROUP_MODE_NONE &&
+	    cgroup_env_probe(&cg_env, why, sizeof(why)) < 0)
+		skip();
+	if (cg_env.mode == CGROUP_MODE_NONE)
+		skip();
+	pool_for(&pool, "/", body_getpid, 1);
+	pool.cg = &cg_env;
+	assert_int_equal(sandbox_pool_fill(&pool), 1);
+	pids_max_of(&pool.w[0].cg, pids, sizeof(pids));
+	assert_string_equal(pids, "max");	/* nothing known yet */
+	pool_job_pids(&pool, &a, pids, sizeof(pids));
+	assert_string_equal(pids, "8");
+	assert_int_equal(sandbox_pool_fill(&pool), 1);
+	pids_max_of(&pool.w[0].cg, pids, sizeof(pids));
+	assert_string_equal(pids, "8");		/* preset before any take */
+	pool_job_pids(&pool, &b, pids, sizeof(pids));
+	assert_string_equal(pids, "5");
+	assert_int_equal(sandbox_pool_fill(&pool), 1);
+	pool_job_pids(&pool, &b, pids, sizeof(pids));
+	assert_string_equal(pids, "5");
+	sandbox_pool_drain(&pool);
+}
+
 /* Same report without a cgroup: the degradation travels with the job. */
 static void
 test_pool_no_cgroup(void **state)
@@ -821,6 +897,7 @@ main(void)
 		cmocka_unit_test(test_wasm_job),
 		cmocka_unit_test(test_pool_wasm_job),
 		cmocka_unit_test(test_pool_no_cgroup),
+		cmocka_unit_test(test_pool_cgroup_preset),
 		cmocka_unit_test(test_pool_refill),
 		cmocka_unit_test(test_pool_dies_with_launcher),
 	};

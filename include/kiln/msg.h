@@ -162,6 +162,7 @@ struct msg_start {
 	char cache_key[65];
 	uint32_t kind;		/* enum module_kind */
 	uint32_t timeout_ms;
+	uint32_t cpu_ms;	/* CPU time per process, 0: the deadline's */
 	uint32_t max_pages;
 	uint64_t output_max;
 	uint64_t log_max;

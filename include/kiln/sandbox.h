@@ -92,7 +92,7 @@ struct worker_spec {
 	uid_t uid;		/* run as this user when root */
 	gid_t gid;
 	const char *workdir;	/* entered before the privilege drop */
-	uint32_t cpu_limit_s;	/* RLIMIT_CPU backstop */
+	uint32_t cpu_limit_s;	/* RLIMIT_CPU: SIGXCPU, reason cpu_limit */
 	int result_fd;		/* write end of the result pipe */
 	struct wasm_job job;	/* descriptors inside are the worker's */
 	const struct sandbox_bpf *filter;	/* NULL: no seccomp (degraded) */

@@ -38,6 +38,10 @@ void log_fatalx(const char *fmt, ...)
 int64_t now_mono_ns(void);
 int64_t now_real_ns(void);
 
+/* Whether the user + system time in ru reaches seconds (RLIMIT_CPU's). */
+struct rusage;
+int rusage_cpu_reached(const struct rusage *ru, uint64_t seconds);
+
 /* Lower-case hex of n bytes into out (2n+1 bytes, NUL-terminated). */
 void hex_encode(const uint8_t *in, size_t n, char *out);
 

@@ -63,7 +63,8 @@ fields_check(json_t *doc, const struct config *conf, struct msg_submit *m,
 	json_object_foreach(doc, key, v)
 		if (strcmp(key, "module") && strcmp(key, "input") &&
 		    strcmp(key, "profile") && strcmp(key, "timeout_ms") &&
-		    strcmp(key, "args") && strcmp(key, "env"))
+		    strcmp(key, "cpu_ms") && strcmp(key, "args") &&
+		    strcmp(key, "env"))
 			return BAD("unknown field '%.64s'", key);
 	v = json_object_get(doc, "module");
 	if (!json_is_string(v) || !digest_valid(json_string_value(v)))
@@ -83,6 +84,11 @@ fields_check(json_t *doc, const struct config *conf, struct msg_submit *m,
 			    conf->max_timeout_ms);
 		m->timeout_ms = (uint32_t)json_integer_value(v);
 	}
+	v = json_object_get(doc, "cpu_ms");
+	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > conf->max_timeout_ms))
+		return BAD("'cpu_ms' must be an integer in 1..%u",
+		    conf->max_timeout_ms);
 	args = json_object_get(doc, "args");
 	if (args != NULL && (!json_is_array(args) ||
 	    json_array_size(args) > MAX_ARGS))
@@ -125,7 +131,7 @@ api_job_spec_parse(const uint8_t *body, size_t len, const struct config *conf,
     struct msg_submit *m, char **spec, uint8_t **input, size_t *inlen,
     enum problem *pb, char *detail, size_t dlen)
 {
-	json_t *doc, *canon, *args, *env;
+	json_t *doc, *canon, *args, *env, *cpu;
 	json_error_t err;
 	int status;
 
@@ -146,6 +152,8 @@ api_job_spec_parse(const uint8_t *body, size_t len, const struct config *conf,
 	canon = json_pack("{s:o, s:o}",
 	    "args", args ? json_incref(args) : json_array(),
 	    "env", env ? json_incref(env) : json_object());
+	if ((cpu = json_object_get(doc, "cpu_ms")) != NULL)
+		json_object_set(canon, "cpu_ms", cpu);
 	*spec = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(canon);
 	if (*spec == NULL)

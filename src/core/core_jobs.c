@@ -220,7 +220,7 @@ run_end(struct core *c, struct run *r)
 /* Builds the start command's argv/env tail from the job's spec JSON. */
 static int
 spec_tail(const char *spec, char **tail, size_t *tlen, uint32_t *argc,
-    uint32_t *envc)
+    uint32_t *envc, uint32_t *cpu_ms)
 {
 	struct obs_buf b = { 0 };
 	json_t *doc, *args, *env, *v;
@@ -232,6 +232,7 @@ spec_tail(const char *spec, char **tail, size_t *tlen, uint32_t *argc,
 		return -EINVAL;
 	args = json_object_get(doc, "args");
 	env = json_object_get(doc, "env");
+	*cpu_ms = (uint32_t)json_integer_value(json_object_get(doc, "cpu_ms"));
 	*argc = *envc = 0;
 	/* each string with its NUL: %c of 0 writes one and counts it */
 	json_array_foreach(args, i, v) {
@@ -248,11 +249,14 @@ spec_tail(const char *spec, char **tail, size_t *tlen, uint32_t *argc,
 	return 0;
 }
 
-/* Checks that the spec tail is the canonical {"args":[str],"env":{str}}. */
+/*
+ * Checks that the spec tail is the canonical
+ * {"args":[str],"env":{str}} with, optionally, "cpu_ms":1..UINT32_MAX.
+ */
 static int
 spec_valid(const char *spec, size_t len)
 {
-	json_t *doc, *args, *env, *v;
+	json_t *doc, *args, *env, *cpu, *v;
 	const char *k;
 	size_t i;
 	int ok;
@@ -262,8 +266,12 @@ spec_valid(const char *spec, size_t len)
 		return 0;
 	args = json_object_get(doc, "args");
 	env = json_object_get(doc, "env");
-	ok = json_is_object(doc) && json_object_size(doc) == 2 &&
-	    json_is_array(args) && json_is_object(env);
+	cpu = json_object_get(doc, "cpu_ms");
+	ok = json_is_object(doc) && json_is_array(args) &&
+	    json_is_object(env) && (cpu == NULL ?
+	    json_object_size(doc) == 2 : json_object_size(doc) == 3 &&
+	    json_is_integer(cpu) && json_integer_value(cpu) >= 1 &&
+	    json_integer_value(cpu) <= UINT32_MAX);
 	json_array_foreach(args, i, v)
 		ok = ok && json_is_string(v);
 	json_object_foreach(env, k, v)
@@ -600,7 +608,7 @@ job_start(struct core *c, struct job *j)
 	crypto_generichash(s.seed, sizeof(s.seed), (const uint8_t *)j->id,
 	    strlen(j->id), NULL, 0);
 	if (spec_tail(j->spec_json ? j->spec_json : "{}", &tail, &tlen,
-	    &s.argc, &s.envc) < 0)
+	    &s.argc, &s.envc, &s.cpu_ms) < 0)
 		log_fatalx("job %s: journaled spec unreadable", j->id);
 	if (j->input[0] != '\0') {
 		if ((fd = store_blob_open(c->st, j->input)) < 0)

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -52,6 +53,7 @@ struct lchild {
 	int64_t started_ns;
 	int64_t deadline_ns;	/* 0: none */
 	int timed_out, killed;
+	uint32_t cpu_limit_s;	/* worker: its RLIMIT_CPU */
 	int running;		/* worker: reported its sandbox in place */
 	int has_cgroup;		/* worker: cg is its own cgroup */
 	struct cgroup_job cg;
@@ -378,7 +380,9 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 	spec.uid = l->uid;
 	spec.gid = l->gid;
 	spec.workdir = cache;
-	spec.cpu_limit_s = s->timeout_ms / 1000 + 2;
+	/* RLIMIT_CPU counts whole seconds; without cpu_ms, a backstop */
+	spec.cpu_limit_s = s->cpu_ms ? (s->cpu_ms + 999) / 1000 :
+	    s->timeout_ms / 1000 + 2;
 	spec.result_fd = pfd[1];
 	spec.job.so_path = so;
 	spec.job.input_fd = s->has_input ? input_fd : -1;
@@ -457,6 +461,7 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 	c->pid = pid;
 	c->pidfd = pidfd;
 	c->has_cgroup = spec.cgroup_state == 1;
+	c->cpu_limit_s = spec.cpu_limit_s;
 	c->cg = cg;
 	c->result_fd = pfd[0];
 	c->out_fd = out_fd;
@@ -532,9 +537,10 @@ child_reap(struct launcher *l, int i)
 	char buf[JOB_REASON_LEN];
 	int64_t run_ns = now_mono_ns() - c->started_ns;
 	struct cgroup_outcome cg;
+	struct rusage ru;
 
-	if (waitpid(c->pid, &status, 0) < 0)
-		log_fatal("waitpid");
+	if (wait4(c->pid, &status, 0, &ru) < 0)
+		log_fatal("wait4");
 	if (c->kind == KIND_COMPILER) {
 		char digest[JOB_DIGEST_LEN], built[700];
 		const char *why;
@@ -592,6 +598,14 @@ child_reap(struct launcher *l, int i)
 		else if (cg.pids_max_hits > 0)
 			snprintf(buf, sizeof(buf), "pids_limit");
 	}
+	/*
+	 * A worker that used up its CPU time: SIGXCPU, or, as pid 1 of its
+	 * namespace ignores SIGXCPU, the SIGKILL of the hard limit.
+	 */
+	if (buf[0] == '\0' && !got && WIFSIGNALED(status) &&
+	    (WTERMSIG(status) == SIGXCPU || WTERMSIG(status) == SIGKILL) &&
+	    rusage_cpu_reached(&ru, c->cpu_limit_s))
+		snprintf(buf, sizeof(buf), "cpu_limit");
 	if (c->timed_out)
 		done_send(l, c->key, DONE_TIMED_OUT, -1, SIGKILL, "timeout",
 		    run_ns, c->out_fd, c->log_fd, "");
@@ -600,8 +614,9 @@ child_reap(struct launcher *l, int i)
 		    run_ns, c->out_fd, c->log_fd, "");
 	else if (got && wr.signal != 0)
 		done_send(l, c->key, DONE_SIGNALED, -1, wr.signal,
-		    buf[0] ? buf : wr.res.reason, run_ns, c->out_fd,
-		    c->log_fd, wr.isolation);
+		    buf[0] ? buf : wr.res.reason[0] ? wr.res.reason :
+		    signal_reason(wr.signal, buf, sizeof(buf)), run_ns,
+		    c->out_fd, c->log_fd, wr.isolation);
 	else if (got)
 		done_send(l, c->key, DONE_EXITED, wr.res.exit_code, 0,
 		    buf[0] ? buf : wr.res.reason, run_ns, c->out_fd,

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -138,6 +139,8 @@ native_job_run(const struct wasm_job *job, struct worker_result *out)
 	int in[2] = { -1, -1 }, o[2], e[2], ep[2], status = 0, pidfd, i, err;
 	int feeding, rc = 0;
 	off_t inoff = 0;
+	struct rusage ru;
+	struct rlimit cpu;
 	ssize_t n, w;
 	pid_t pid;
 
@@ -212,7 +215,7 @@ native_job_run(const struct wasm_job *job, struct worker_result *out)
 		if (p[0].revents)
 			break;
 	}
-	if (waitpid(pid, &status, 0) < 0 && rc == 0)
+	if (wait4(pid, &status, 0, &ru) < 0 && rc == 0)
 		rc = -errno;
 	/* what it wrote before it exited, without waiting for its heirs */
 	for (i = 0; i < 2; i++)
@@ -228,10 +231,14 @@ native_job_run(const struct wasm_job *job, struct worker_result *out)
 	if (WIFEXITED(status))
 		out->res.exit_code = (uint32_t)WEXITSTATUS(status);
 	else if (WIFSIGNALED(status) && out->res.reason[0] == '\0') {
+		/* the launcher names it; cpu_limit we can tell here: SIGXCPU,
+		 * or SIGKILL at the hard limit when the guest ignored it */
 		out->signal = WTERMSIG(status);
-		snprintf(out->res.reason, sizeof(out->res.reason),
-		    "signal:SIG%s", sigabbrev_np(out->signal) ?
-		    sigabbrev_np(out->signal) : "UNKNOWN");
+		if ((out->signal == SIGXCPU || out->signal == SIGKILL) &&
+		    getrlimit(RLIMIT_CPU, &cpu) == 0 &&
+		    rusage_cpu_reached(&ru, cpu.rlim_cur))
+			snprintf(out->res.reason, sizeof(out->res.reason),
+			    "cpu_limit");
 	}
 	close(pidfd);
 	for (i = 0; i < 2; i++)

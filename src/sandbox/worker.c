@@ -70,9 +70,9 @@ worker_fd_place(int *fds, int n)
 }
 
 static void
-worker_rlimit_set(int resource, rlim_t value)
+worker_rlimit_set(int resource, rlim_t value, rlim_t max)
 {
-	struct rlimit rl = { value, value };
+	struct rlimit rl = { value, max };
 
 	if (setrlimit(resource, &rl) < 0)
 		_exit(WORKER_FAIL);
@@ -490,8 +490,9 @@ worker_run(struct worker_spec *spec)
 	worker_parent_watch(fds[5]);
 
 	/* layer 1: resources (cgroups: src/cgroup/cgroup.c, not here) */
-	worker_rlimit_set(RLIMIT_CPU, spec->cpu_limit_s);
-	worker_rlimit_set(RLIMIT_CORE, 0);
+	/* SIGXCPU at the limit (cpu_limit), SIGKILL a second later */
+	worker_rlimit_set(RLIMIT_CPU, spec->cpu_limit_s, spec->cpu_limit_s + 1);
+	worker_rlimit_set(RLIMIT_CORE, 0, 0);
 	rep->layers |= SANDBOX_RLIMITS;	/* NOFILE once the root is built */
 
 	/* layer 2: the mount namespace, first what needs the old identity */
@@ -532,7 +533,8 @@ worker_run(struct worker_spec *spec)
 	/* a native job cannot run without its root: fail closed */
 	if (spec->native && !(rep->layers & SANDBOX_MNTNS))
 		_exit(WORKER_FAIL);
-	worker_rlimit_set(RLIMIT_NOFILE, spec->native ? 256 : 16);
+	worker_rlimit_set(RLIMIT_NOFILE, spec->native ? 256 : 16,
+	    spec->native ? 256 : 16);
 	if ((rc = worker_caps_drop()) == 0)
 		rep->layers |= SANDBOX_CAPS;
 	else

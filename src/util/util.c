@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -96,6 +97,15 @@ int64_t
 now_real_ns(void)
 {
 	return clock_ns(CLOCK_REALTIME);
+}
+
+int
+rusage_cpu_reached(const struct rusage *ru, uint64_t seconds)
+{
+	uint64_t us = (uint64_t)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) *
+	    1000000 + (uint64_t)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec);
+
+	return us >= seconds * 1000000;
 }
 
 void

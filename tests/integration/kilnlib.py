@@ -456,7 +456,7 @@ class Kilnd:
         return d
 
     def submit(self, module, tenant=None, input=None, args=None, env=None,
-               timeout_ms=None, headers=None, raw=None):
+               timeout_ms=None, headers=None, raw=None, cpu_ms=None):
         """POST /v1/jobs; returns (status, headers, body bytes)."""
         if raw is None:
             spec = {'module': module}
@@ -468,6 +468,8 @@ class Kilnd:
                 spec['env'] = env
             if timeout_ms is not None:
                 spec['timeout_ms'] = timeout_ms
+            if cpu_ms is not None:
+                spec['cpu_ms'] = cpu_ms
             raw = json.dumps(spec).encode()
         h = {'Content-Type': 'application/json'}
         h.update(headers or {})

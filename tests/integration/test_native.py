@@ -121,6 +121,38 @@ def test_native_io_exit_env():
         k.stop()
 
 
+SPIN = r'''
+#include <signal.h>
+#include <string.h>
+int main(int argc, char **argv) {
+	if (argc > 1 && strcmp(argv[1], "ignore") == 0)
+		signal(SIGXCPU, SIG_IGN);
+	for (volatile unsigned long i = 0;; i++)
+		;
+}
+'''
+
+
+def test_native_cpu_limit():
+    """
+    cpu_ms: the guest's SIGXCPU, or the SIGKILL a second later when it
+    ignores SIGXCPU, ends the job FAILED with reason cpu_limit (the second
+    submitted with the CLI's --cpu).
+    """
+    with K.Kilnd(tenants=NATIVE) as k:
+        k.start()
+        d = push_native(k, build(SPIN))
+        j = k.wait_terminal(k.submit_ok(d, tenant='n', timeout_ms=30000,
+                                        cpu_ms=1000)['id'], 'n')
+        K.check_job(j, state='FAILED', reason='cpu_limit', exit_code=None)
+        r = k.kiln('submit', d, '--arg', 'ignore', '--cpu', '1000',
+                   '--timeout', '30000', tenant='n')
+        eq(r.returncode, 0, 'kiln submit --cpu: %r' % r.stderr)
+        j = k.wait_terminal(r.stdout.decode().strip(), 'n')
+        K.check_job(j, state='FAILED', reason='cpu_limit', exit_code=None)
+        k.stop()
+
+
 def test_native_cli_and_restart():
     with K.Kilnd(tenants=NATIVE) as k:
         k.start()

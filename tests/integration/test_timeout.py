@@ -40,5 +40,25 @@ def test_timeout():
         k.stop()
 
 
+def test_cpu_limit():
+    """
+    cpu_ms caps the guest's CPU time (whole seconds, RLIMIT_CPU): a guest
+    that spins with a far deadline ends FAILED with reason cpu_limit, from
+    a pooled worker and from a cold one alike; the same spec without
+    cpu_ms only meets its deadline.
+    """
+    with K.Kilnd(tenants={'t0': {}}, gpus=1) as k:
+        k.start()
+        loop = k.register('loop')
+        for _ in range(2):	# two in a row: the pool refilled between
+            j = k.wait_terminal(k.submit_ok(loop, timeout_ms=30000,
+                                            cpu_ms=1000)['id'])
+            K.check_job(j, state='FAILED', reason='cpu_limit',
+                        exit_code=None, attempts=0, output_bytes=0)
+        j = k.wait_terminal(k.submit_ok(loop, timeout_ms=1500)['id'])
+        K.check_job(j, state='TIMED_OUT', reason='timeout')
+        k.stop()
+
+
 if __name__ == '__main__':
     K.main(globals())

@@ -31,6 +31,7 @@
 enum {
 	OPT_INPUT = CLI_OPT_CMD,
 	OPT_TIMEOUT,
+	OPT_CPU,
 	OPT_PROFILE,
 	OPT_ARG,
 	OPT_ENV,
@@ -535,6 +536,7 @@ submit_args_parse(struct cli *cli, int argc, char **argv,
 	static const struct option longopts[] = {
 		{ "input",		required_argument, NULL, OPT_INPUT },
 		{ "timeout",		required_argument, NULL, OPT_TIMEOUT },
+		{ "cpu",		required_argument, NULL, OPT_CPU },
 		{ "profile",		required_argument, NULL, OPT_PROFILE },
 		{ "arg",		required_argument, NULL, OPT_ARG },
 		{ "env",		required_argument, NULL, OPT_ENV },
@@ -567,6 +569,10 @@ submit_args_parse(struct cli *cli, int argc, char **argv,
 		case OPT_TIMEOUT:
 			json_object_set_new(sa->req, "timeout_ms",
 			    json_integer(cmd_integer(cli, "--timeout", arg)));
+			break;
+		case OPT_CPU:
+			json_object_set_new(sa->req, "cpu_ms",
+			    json_integer(cmd_integer(cli, "--cpu", arg)));
 			break;
 		case OPT_PROFILE:
 			json_object_set_new(sa->req, "profile",

@@ -36,6 +36,7 @@ static const char usage_text[] =
 "                               pushed only if the server lacks it\n"
 "      --input FILE|-           the job's stdin (- reads standard input)\n"
 "      --timeout MS             the job's time limit in milliseconds\n"
+"      --cpu MS                 the job's CPU time limit (whole seconds)\n"
 "      --profile P              resource profile (gpu)\n"
 "      --arg A                  append an argument (repeatable)\n"
 "      --env K=V                set an environment variable (repeatable)\n"

@@ -25,6 +25,14 @@
 
 #define CONFIG_MAX_TENANTS	256
 #define CONFIG_MAX_GPUS		64
+/*
+ * Each tenant's jobs run as their own host uid and gid: job_uid_base +
+ * slot * CONFIG_JOB_UID_RANGE, slot being the tenant's place in the
+ * configuration (CONFIG_MAX_TENANTS for a tenant no longer configured).
+ */
+#define CONFIG_JOB_UID_RANGE	65536u
+#define CONFIG_JOB_UID_BASE_MAX	(4000000000u - (CONFIG_MAX_TENANTS + 1) * \
+				 CONFIG_JOB_UID_RANGE)
 
 struct config_tenant {
 	char id[JOB_TENANT_LEN];
@@ -58,6 +66,7 @@ struct config {
 	uint32_t max_attempts;		/* infrastructure retries before DLQ */
 	uint32_t compile_timeout_ms;	/* one module's compilation */
 	uint32_t compile_memory_mb;	/* the compiler's address space */
+	uint32_t job_uid_base;		/* tenant i's jobs: base + i * 65536 */
 	uint32_t http_connection_limit;
 	uint32_t http_timeout_s;
 	int ntenants;

@@ -161,6 +161,7 @@ struct msg_start {
 	char id[JOB_ID_LEN];
 	char cache_key[65];
 	uint32_t kind;		/* enum module_kind */
+	uint32_t tenant_slot;	/* 0..CONFIG_MAX_TENANTS: its host uid */
 	uint32_t timeout_ms;
 	uint32_t cpu_ms;	/* CPU time per process, 0: the deadline's */
 	uint32_t max_pages;

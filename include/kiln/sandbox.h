@@ -91,6 +91,12 @@ typedef int (*worker_body_fn)(struct worker_spec *spec,
 struct worker_spec {
 	uid_t uid;		/* run as this user when root */
 	gid_t gid;
+	/*
+	 * Who uid and gid are on the host, through the user namespace's
+	 * maps: the tenant's own ids.  0: uid and gid themselves.
+	 */
+	uid_t host_uid;
+	gid_t host_gid;
 	const char *workdir;	/* entered before the privilege drop */
 	uint32_t cpu_limit_s;	/* RLIMIT_CPU: SIGXCPU, reason cpu_limit */
 	int result_fd;		/* write end of the result pipe */
@@ -175,6 +181,7 @@ struct sandbox_pool_worker {
 	pid_t pid;
 	int pidfd;
 	int sock;		/* the launcher's end */
+	int userns;		/* its id maps are written when it is taken */
 	int has_cg;		/* cg: its own cgroup, attached at creation */
 	struct cgroup_job cg;
 	struct cgroup_limits limits;	/* what cg's limits are now */
@@ -209,8 +216,9 @@ void sandbox_pool_init(struct sandbox_pool *pool,
 int sandbox_pool_fill(struct sandbox_pool *pool);
 
 /*
- * Hands the job of spec to an idle worker: runs spec->before_start on its
- * pid (the cgroup attach), then sends it the job-specific fields and
+ * Hands the job of spec to an idle worker: writes its id maps (spec's
+ * uid and gid as spec's host ids), runs spec->before_start on its pid
+ * (the cgroup attach), then sends it the job-specific fields and
  * descriptors of spec, which the caller still owns.  spec's uid, gid,
  * workdir, filter and body must be the pool's.  Returns the pid with *pidfd set
  * (the caller owns it and must reap the pid), -EAGAIN when the pool is
@@ -319,7 +327,8 @@ uint64_t sandbox_landlock_fs_all(int abi);
 /*
  * Creates a worker for spec with clone3(CLONE_PIDFD) inside new user, pid,
  * net, mount, ipc, uts and cgroup namespaces, mapping spec->uid/gid to
- * themselves in the user namespace.  Falls back, and records why in the
+ * spec->host_uid/gid (sandbox_worker_map; a pooled worker's maps wait
+ * for its job).  Falls back, and records why in the
  * child's report, to the same namespaces without a user namespace, then to
  * none.  spec->before_start, if set, runs before the child may go on.
  * The child runs worker_run(spec) and never returns.  Returns the child's
@@ -379,6 +388,12 @@ int compiler_install(const char *built, const char *so_path);
 
 /* Removes a scratch directory and everything in it, best effort. */
 void compiler_scratch_remove(const char *dir);
+
+/*
+ * Writes the user namespace maps of worker pid: spec->uid and gid inside
+ * are spec->host_uid and host_gid (or themselves) outside.  0 or -errno.
+ */
+int sandbox_worker_map(pid_t pid, const struct worker_spec *spec);
 
 /* A before_start hook: attaches pid to the struct cgroup_job arg. */
 int sandbox_cgroup_attach(pid_t pid, void *job);

@@ -600,6 +600,8 @@ job_start(struct core *c, struct job *j)
 	else
 		wasm_cache_key(j->module, s.cache_key);
 	s.timeout_ms = j->timeout_ms;
+	s.tenant_slot = t ? (uint32_t)(t - c->conf->tenants) :
+	    CONFIG_MAX_TENANTS;
 	s.max_pages = t ? t->max_pages : 1;
 	s.output_max = c->conf->max_output_bytes;
 	s.min_isolation = t ? t->min_isolation : 4;

@@ -40,6 +40,7 @@ config_defaults(struct config *c)
 	c->max_attempts = 3;
 	c->compile_timeout_ms = 120000;
 	c->compile_memory_mb = 2048;
+	c->job_uid_base = 100000;
 	c->http_connection_limit = 1024;
 	c->http_timeout_s = 30;
 	c->ngpus = 4;
@@ -186,6 +187,7 @@ set_kilnd(struct config *c, const char *k, const char *v)
 	U("max_attempts", max_attempts, 1, 100)
 	U("compile_timeout_ms", compile_timeout_ms, 1, 3600000)
 	U("compile_memory_mb", compile_memory_mb, 64, 65536)
+	U("job_uid_base", job_uid_base, 1000, CONFIG_JOB_UID_BASE_MAX)
 	U("http_connection_limit", http_connection_limit, 1, 65536)
 	U("http_timeout_s", http_timeout_s, 1, 3600)
 #undef U

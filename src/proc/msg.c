@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "kiln/config.h"
 #include "kiln/error.h"
 #include "kiln/msg.h"
 
@@ -263,7 +264,8 @@ payload_strings_ok(uint32_t type, const void *p)
 	case IMSG_LAUNCHER_JOB_START: {
 		const struct msg_start *s = p;
 		return STR_OK(s->id) && STR_OK(s->cache_key) &&
-		    (s->kind == MODULE_WASM || s->kind == MODULE_NATIVE);
+		    (s->kind == MODULE_WASM || s->kind == MODULE_NATIVE) &&
+		    s->tenant_slot <= CONFIG_MAX_TENANTS;
 	}
 	case IMSG_CORE_COMPILED: {
 		const struct msg_compiled *c = p;

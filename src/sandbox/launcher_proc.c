@@ -376,9 +376,15 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 		    0, -1, -1, "");
 		goto out;
 	}
+	if (s->tenant_slot > CONFIG_MAX_TENANTS)
+		log_fatalx("core sent a start for tenant slot %u",
+		    s->tenant_slot);
 	memset(&spec, 0, sizeof(spec));
 	spec.uid = l->uid;
 	spec.gid = l->gid;
+	/* the tenant's own host ids, whoever it is inside */
+	spec.host_uid = spec.host_gid = l->conf->job_uid_base +
+	    s->tenant_slot * CONFIG_JOB_UID_RANGE;
 	spec.workdir = cache;
 	/* RLIMIT_CPU counts whole seconds; without cpu_ms, a backstop */
 	spec.cpu_limit_s = s->cpu_ms ? (s->cpu_ms + 999) / 1000 :

@@ -112,6 +112,7 @@ sandbox_pool_fill(struct sandbox_pool *pool)
 	w->pid = pid;
 	w->pidfd = pidfd;
 	w->sock = sv[0];
+	w->userns = (spec.report.layers & SANDBOX_USERNS) != 0;
 	if ((w->has_cg = pool->cg != NULL)) {
 		w->cg = cg;
 		w->limits = pool->preset;
@@ -174,6 +175,9 @@ sandbox_pool_take(struct sandbox_pool *pool, struct worker_spec *spec,
 		fds[nfds++] = spec->job.input_fd;
 
 	w = pool->w[--pool->n];
+	/* who it is on the host: the tenant's ids */
+	if (w.userns && (rc = sandbox_worker_map(w.pid, spec)) < 0)
+		goto discard;
 	if (w.has_cg && spec->cgroup_limits != NULL &&
 	    spec->cgroup_taken != NULL) {
 		/* its own cgroup, attached since birth: just the limits,

@@ -58,13 +58,13 @@ spawn_clone(uint64_t flags, int *pidfd)
 }
 
 static int
-spawn_map_write(pid_t pid, const char *file, unsigned id)
+spawn_map_write(pid_t pid, const char *file, unsigned in, unsigned out)
 {
 	char path[64], line[64];
 	int fd, n, rc = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-	n = snprintf(line, sizeof(line), "%u %u 1\n", id, id);
+	n = snprintf(line, sizeof(line), "%u %u 1\n", in, out);
 	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
 		return -errno;
 	if (write(fd, line, (size_t)n) != n)
@@ -80,6 +80,18 @@ spawn_child_discard(pid_t pid, int pidfd)
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	close(pidfd);
+}
+
+int
+sandbox_worker_map(pid_t pid, const struct worker_spec *spec)
+{
+	int rc;
+
+	if ((rc = spawn_map_write(pid, "uid_map", spec->uid,
+	    spec->host_uid ? spec->host_uid : spec->uid)) < 0)
+		return rc;
+	return spawn_map_write(pid, "gid_map", spec->gid,
+	    spec->host_gid ? spec->host_gid : spec->gid);
 }
 
 int
@@ -124,9 +136,9 @@ sandbox_worker_spawn(struct worker_spec *spec, int *pidfd)
 			close(sync[1]);
 			worker_run(spec);
 		}
-		if (pid > 0 && (flags & CLONE_NEWUSER) &&
-		    ((rc = spawn_map_write(pid, "uid_map", spec->uid)) < 0 ||
-		    (rc = spawn_map_write(pid, "gid_map", spec->gid)) < 0)) {
+		/* a pooled worker's maps wait for its job (and tenant) */
+		if (pid > 0 && (flags & CLONE_NEWUSER) && !spec->pooled &&
+		    (rc = sandbox_worker_map(pid, spec)) < 0) {
 			spawn_child_discard(pid, *pidfd);
 			pid = rc;
 		}

@@ -18,6 +18,7 @@
 #include <linux/seccomp.h>
 #include <linux/securebits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -432,6 +433,39 @@ worker_landlock(const char *so_path, int native)
 	return rc < 0 ? rc : abi;
 }
 
+/*
+ * What the new namespaces would still show of the host, hidden while the
+ * worker has its capabilities there: the host's name (a UTS namespace
+ * starts with a copy), the launcher's cgroup path above the job's (the
+ * cgroup namespace was made at clone, before the job's cgroup: a second
+ * one is rooted at the job's own), and, for the programs of a native
+ * job, executable memfds, which would get round its noexec /tmp (the pid
+ * namespace's vm.memfd_noexec = 1 seals every new memfd non-executable;
+ * kernels before 6.3 lack it).  A layer whose part fails is degraded.
+ */
+static void
+worker_ns_opaque(struct worker_spec *spec)
+{
+	struct sandbox_report *rep = &spec->report;
+	int fd;
+
+	if ((rep->layers & SANDBOX_UTSNS) && (sethostname("kiln", 4) < 0 ||
+	    setdomainname("", 0) < 0)) {
+		rep->layers &= ~SANDBOX_UTSNS;
+		sandbox_report_degrade(rep, "utsns", -errno);
+	}
+	if ((rep->layers & SANDBOX_CGROUPNS) && spec->cgroup_state > 0 &&
+	    unshare(CLONE_NEWCGROUP) < 0) {
+		rep->layers &= ~SANDBOX_CGROUPNS;
+		sandbox_report_degrade(rep, "cgroupns", -errno);
+	}
+	if ((rep->layers & SANDBOX_PIDNS) && (fd = open(
+	    "/proc/sys/vm/memfd_noexec", O_WRONLY | O_CLOEXEC)) >= 0) {
+		(void)!write(fd, "1", 1);
+		close(fd);
+	}
+}
+
 static int
 worker_seccomp(const struct sandbox_bpf *filter)
 {
@@ -494,6 +528,9 @@ worker_run(struct worker_spec *spec)
 	worker_rlimit_set(RLIMIT_CPU, spec->cpu_limit_s, spec->cpu_limit_s + 1);
 	worker_rlimit_set(RLIMIT_CORE, 0, 0);
 	rep->layers |= SANDBOX_RLIMITS;	/* NOFILE once the root is built */
+
+	/* layer 2: namespaces that show nothing of the host */
+	worker_ns_opaque(spec);
 
 	/* layer 2: the mount namespace, first what needs the old identity */
 	if (chdir(spec->workdir) < 0)

@@ -70,7 +70,8 @@ def test_cancel():
 
 def test_privileges():
     """Who runs as whom (DESIGN §2): only the parent and launcher keep
-    root; the api, the core and every worker run as the configured user."""
+    root; the api and the core run as the configured user, every worker
+    as its tenant's own uid (job_uid_base 100000 + slot 0 * 65536)."""
     K.require_root('kilnd drops privileges only when started as root')
     nobody = pwd.getpwnam('nobody').pw_uid
     with K.Kilnd(tenants={'t0': {}}, gpus=1) as k:
@@ -82,7 +83,7 @@ def test_privileges():
         job = k.submit_ok(k.register('loop'), timeout_ms=120000)
         k.wait_state(job['id'], 'RUNNING')
         workers = K.children(kids['launcher'])
-        eq([K.proc_uid(w) for w in workers], [nobody], 'worker uid')
+        eq([K.proc_uid(w) for w in workers], [100000], 'worker uid')
         eq(cancel(k, job['id'])[0], 200, 'cancel')
         k.stop()
 

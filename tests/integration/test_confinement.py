@@ -5,7 +5,9 @@ core"): each runs under exactly one seccomp filter with no_new_privs, says
 so in one start line naming the Landlock ABI the kernel has, and a whole
 job lifecycle (push, submit, output, log, cancel, restart and recovery,
 shutdown, a journal held busy by another process) still works under it:
-neither ever dies of SIGSYS.
+neither ever dies of SIGSYS.  And the workers: each tenant's jobs run
+as that tenant's own host uid and gid (job_uid_base + slot * 65536),
+whoever they are inside their user namespace.
 """
 import ctypes
 import json
@@ -146,6 +148,49 @@ def test_busy_journal_confined():
         eq(k.kids()['core'], core, 'the same core')
         k.stop()
         no_sigsys(k)
+
+
+def host_ids(pid):
+    """(uid, gid) of pid as the host sees them."""
+    ids = {}
+    with open('/proc/%d/status' % pid) as f:
+        for line in f:
+            if line.startswith(('Uid:', 'Gid:')):
+                ids[line[:3]] = [int(x) for x in line.split()[1:]]
+    return ids['Uid'], ids['Gid']
+
+
+def test_tenant_host_uids():
+    """
+    Two tenants' spinning jobs at once (workers of the warm pool, whose id
+    maps are written when a job takes them): the host sees each worker as
+    its tenant's uid and gid (all four ids), the slot being the tenant's
+    place in the configuration (c is third).
+    """
+    base = 300000
+    with K.Kilnd(tenants={'a': {}, 'b': {}, 'c': {}}, gpus=2,
+                 kilnd={'job_uid_base': base}) as k:
+        k.start()
+        launcher = k.kids()['launcher']
+        loop = {t: k.register('loop', tenant=t) for t in 'ac'}
+        jobs = {t: k.submit_ok(loop[t], tenant=t, timeout_ms=60000)
+                for t in 'ac'}
+        for t, j in jobs.items():
+            k.wait_state(j['id'], 'RUNNING', tenant=t)
+        workers = K.children(launcher)
+        eq(len(workers), 2, 'two workers')
+        want = {base: 'a', base + 2 * 65536: 'c'}
+        seen = {}
+        for pid in workers:
+            uid, gid = host_ids(pid)
+            eq(len(set(uid)), 1, 'real, effective, saved, fs uid alike')
+            eq(gid, uid, 'gids = uids')
+            seen[uid[0]] = want.get(uid[0], 'unexpected uid %d' % uid[0])
+        eq(sorted(seen.values()), ['a', 'c'], 'tenants of the workers')
+        for t, j in jobs.items():
+            k.request('POST', '/v1/jobs/%s/cancel' % j['id'], tenant=t)
+            K.check_job(k.wait_terminal(j['id'], t), state='CANCELLED')
+        k.stop()
 
 
 if __name__ == '__main__':

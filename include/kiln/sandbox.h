@@ -272,6 +272,19 @@ struct sandbox_landlock_rule;
 size_t sandbox_policy_native_landlock(int abi, struct sandbox_landlock *ll,
     struct sandbox_landlock_rule *rules);
 
+/* Rules of the compiler's Landlock, at most this many. */
+#define SANDBOX_COMPILER_RULES	9
+
+/*
+ * The compiler's Landlock: every filesystem right of the ABI handled;
+ * rules[0..n) allow reading and executing the toolchain (/usr, /bin,
+ * /sbin, /lib, /lib64, /etc/alternatives, /etc/ld.so.cache), everything
+ * beneath scratch, and reading and writing /dev/null; nothing else (no
+ * state directory, no tokens).  Returns n.
+ */
+size_t sandbox_policy_compiler_landlock(int abi, const char *scratch,
+    struct sandbox_landlock *ll, struct sandbox_landlock_rule *rules);
+
 /*
  * Native jobs (src/sandbox/native.c).  native_fs_mounts adds to the new
  * root (root: its directory fd) a /proc of the job's pid namespace (pid

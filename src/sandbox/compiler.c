@@ -17,7 +17,6 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <linux/capability.h>
-#include <linux/landlock.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -98,36 +97,19 @@ compiler_install(const char *built, const char *so_path)
 	return rc;
 }
 
-/*
- * Landlock: the toolchain readable and executable, only scratch (and
- * /dev/null) writable, nothing else at all (no state dir, no tokens).
- * Returns the ABI in force, or -errno.
- */
+/* Landlock as policy.c says for a compiler; the ABI in force, or -errno. */
 static int
 compiler_landlock(const char *scratch)
 {
-	const uint64_t ro = LANDLOCK_ACCESS_FS_EXECUTE |
-	    LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+	struct sandbox_landlock_rule rules[SANDBOX_COMPILER_RULES];
 	struct sandbox_landlock ll;
+	size_t n;
 	int abi, rc;
 
 	if ((abi = sandbox_landlock_abi()) < 0)
 		return abi;
-	memset(&ll, 0, sizeof(ll));
-	ll.handled_fs = sandbox_landlock_fs_all(abi);
-	{
-		const struct sandbox_landlock_rule rules[] = {
-			{ "/usr", ro }, { "/bin", ro }, { "/sbin", ro },
-			{ "/lib", ro }, { "/lib64", ro },
-			{ "/etc/alternatives", ro }, { "/etc/ld.so.cache", ro },
-			{ scratch, ll.handled_fs },
-			{ "/dev/null", LANDLOCK_ACCESS_FS_READ_FILE |
-			    LANDLOCK_ACCESS_FS_WRITE_FILE },
-		};
-
-		rc = sandbox_landlock_apply(&ll, abi, rules,
-		    sizeof(rules) / sizeof(rules[0]));
-	}
+	n = sandbox_policy_compiler_landlock(abi, scratch, &ll, rules);
+	rc = sandbox_landlock_apply(&ll, abi, rules, n);
 	return rc < 0 ? rc : abi;
 }
 

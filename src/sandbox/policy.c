@@ -1,8 +1,8 @@
 /*
  * All confinement policy in one file, one function per process profile:
  * which system calls a process may make (a seccomp allow-list) and what
- * Landlock denies it: the wasm worker, the native worker, the api and the
- * core (the compiler's Landlock lives with it in compiler.c).  The
+ * Landlock denies it: the wasm worker, the native worker, the compiler
+ * (Landlock only: it execs the toolchain), the api and the core.  The
  * workers' policies are compiled once, in the launcher at start; workers
  * only load the resulting BPF programs.  The api and the core compile and
  * load their own at start (policy_confine).
@@ -327,6 +327,28 @@ sandbox_policy_native_landlock(int abi, struct sandbox_landlock *ll,
 	rules[2].path = "/dev/null";
 	rules[2].access = 1ULL << 1;
 	return 3;
+}
+
+size_t
+sandbox_policy_compiler_landlock(int abi, const char *scratch,
+    struct sandbox_landlock *ll, struct sandbox_landlock_rule *rules)
+{
+	static const char *const toolchain[] = { "/usr", "/bin", "/sbin",
+	    "/lib", "/lib64", "/etc/alternatives", "/etc/ld.so.cache" };
+	size_t n;
+
+	memset(ll, 0, sizeof(*ll));
+	ll->handled_fs = sandbox_landlock_fs_all(abi);
+	for (n = 0; n < NELEM(toolchain); n++) {
+		rules[n].path = toolchain[n];
+		rules[n].access = LL_FS_EXECUTE | LL_FS_READ_FILE |
+		    (1ULL << 3) /* READ_DIR */;
+	}
+	rules[n].path = scratch;
+	rules[n++].access = ll->handled_fs;
+	rules[n].path = "/dev/null";
+	rules[n++].access = LL_FS_READ_FILE | (1ULL << 1) /* WRITE_FILE */;
+	return n;
 }
 
 void

@@ -387,6 +387,35 @@ test_profiles_compile(void **state)
 	assert_int_equal(ll.module_access & ~ll.handled_fs, 0);
 }
 
+/* The job-side Landlock profiles: exactly their rules, nothing more. */
+static void
+test_job_landlock_rules(void **state)
+{
+	struct sandbox_landlock_rule rules[SANDBOX_COMPILER_RULES];
+	struct sandbox_landlock ll;
+	size_t i;
+
+	assert_int_equal(sandbox_policy_compiler_landlock(7, "/s", &ll, rules),
+	    SANDBOX_COMPILER_RULES);
+	assert_int_equal(ll.handled_fs, (1 << 16) - 1);	/* ABI 5+: all */
+	for (i = 0; i < 7; i++)			/* the toolchain: r-x */
+		assert_int_equal(rules[i].access, 1 | 4 | 8);
+	assert_string_equal(rules[7].path, "/s");
+	assert_int_equal(rules[7].access, ll.handled_fs);
+	assert_string_equal(rules[8].path, "/dev/null");
+	assert_int_equal(rules[8].access, 2 | 4);
+
+	assert_int_equal(sandbox_policy_native_landlock(7, &ll, rules), 3);
+	assert_string_equal(rules[0].path, "/");
+	assert_int_equal(rules[0].access, 1 | 4 | 8);	/* no write at all */
+	assert_string_equal(rules[1].path, "/tmp");
+	assert_int_equal(rules[1].access & (1 << 6 | 1 << 11), 0); /* nodes */
+	assert_string_equal(rules[2].path, "/dev/null");
+	assert_int_equal(rules[2].access, 2);
+	assert_int_equal(ll.handled_net, 3);
+	assert_int_equal(ll.scoped, 3);
+}
+
 static void
 test_api_kills(void **state)
 {
@@ -464,6 +493,7 @@ main(void)
 		cmocka_unit_test(test_native_allowed),
 		cmocka_unit_test(test_native_kills),
 		cmocka_unit_test(test_profiles_compile),
+		cmocka_unit_test(test_job_landlock_rules),
 		cmocka_unit_test(test_api_kills),
 		cmocka_unit_test(test_api_allowed),
 		cmocka_unit_test(test_core_kills),

@@ -281,6 +281,7 @@ native_install_file(const char *path, int src, size_t max, mode_t mode,
 		if (n < 0 && rc == 0)
 			rc = -errno;
 	}
+	explicit_bzero(chunk, sizeof(chunk));	/* the tenant's bytes */
 	if (rc == 0 && (fchmod(fd, mode) < 0 || fsync(fd) < 0))
 		rc = -errno;
 	close(fd);

@@ -342,6 +342,11 @@ def cases(static):
          'SUCCEEDED', '', 0, b'create /tmp/fill: ok\n'
          b'write /tmp/fill: ENOSPC after 64 MiB\nunlink /tmp/fill: ok\n',
          b''),
+        ('fd_exhaust', 'open files until the limit: EMFILE after 253 '
+         '(RLIMIT_NOFILE 256 less stdin, stdout, stderr), and the hard '
+         'limit cannot be raised', ['fd_exhaust'], None, None, 'SUCCEEDED',
+         '', 0, b'open: EMFILE after 253\nsetrlimit NOFILE 4096: EPERM\n',
+         b''),
         ('daemon', 'a double-forked child leaves the session and closes '
          'its stdio, the guest exits 0: the job ends and the daemon is '
          'killed', ['daemon'], None, None, 'SUCCEEDED', '', 0,

@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -669,6 +670,20 @@ c_tmp_fill(void)
 	return 0;
 }
 
+/* Opens /dev/null until the descriptor limit refuses, then raises it. */
+static int
+c_fd_exhaust(void)
+{
+	struct rlimit rl = { 4096, 4096 };
+	int n = 0;
+
+	while (open("/dev/null", O_RDONLY) >= 0)
+		n++;
+	printf("open: %s after %d\n", en(errno), n);
+	res("setrlimit NOFILE 4096", setrlimit(RLIMIT_NOFILE, &rl));
+	return 0;
+}
+
 /* A double-forked daemon that leaves the session and closes its stdio,
  * then the guest exits: the init must kill it. */
 static int
@@ -778,6 +793,8 @@ main(int argc, char **argv)
 		return c_memfd_exec();
 	if (strcmp(c, "tmp_fill") == 0)
 		return c_tmp_fill();
+	if (strcmp(c, "fd_exhaust") == 0)
+		return c_fd_exhaust();
 	if (strcmp(c, "dump") == 0)
 		return c_dump(argc, argv);
 	if (strcmp(c, "mounts") == 0)

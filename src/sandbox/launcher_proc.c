@@ -55,6 +55,8 @@ struct lchild {
 	int timed_out, killed;
 	uint32_t cpu_limit_s;	/* worker: its RLIMIT_CPU */
 	int running;		/* worker: reported its sandbox in place */
+	int result_done;	/* worker: its result pipe has said all */
+	int reported;		/* worker: the core knows how the job ended */
 	int has_cgroup;		/* worker: cg is its own cgroup */
 	struct cgroup_job cg;
 	char *scratch;		/* compiler: its directory, removed at exit */
@@ -470,6 +472,8 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 	c->cpu_limit_s = spec.cpu_limit_s;
 	c->cg = cg;
 	c->result_fd = pfd[0];
+	/* read as it comes: the marker, then the result before the exit */
+	fcntl(c->result_fd, F_SETFL, O_NONBLOCK);
 	c->out_fd = out_fd;
 	c->log_fd = log_fd;
 	out_fd = log_fd = -1;
@@ -532,6 +536,105 @@ worker_started(struct launcher *l, struct lchild *c)
 	return 1;
 }
 
+/*
+ * Reads the worker's result, if it wrote one: 1 with *wr filled, 0 when
+ * not yet (the pipe is non-blocking), -1 when there is none to come (end
+ * of file, or bytes that are not a result).
+ */
+static int
+worker_result_read(struct lchild *c, struct worker_result *wr)
+{
+	ssize_t n;
+
+	if (c->result_done)
+		return -1;
+	n = read(c->result_fd, wr, sizeof(*wr));
+	if (n < 0 && errno == EAGAIN)
+		return 0;
+	c->result_done = 1;
+	return n == sizeof(*wr) &&
+	    memchr(wr->res.reason, 0, sizeof(wr->res.reason)) != NULL &&
+	    memchr(wr->isolation, 0, sizeof(wr->isolation)) != NULL ? 1 : -1;
+}
+
+/*
+ * Tells the core how a running worker's job ended, once: from its result
+ * wr when got > 0, which is as soon as the worker writes it (its exit and
+ * the teardown of its namespaces come after), else from how the worker
+ * itself ended (status and ru of wait4).  The kernel's reasons, read from
+ * the job's cgroup and the worker's CPU time, beat the signal's name.
+ */
+static void
+worker_report(struct launcher *l, struct lchild *c, int got,
+    const struct worker_result *wr, int status, const struct rusage *ru)
+{
+	char buf[JOB_REASON_LEN];
+	int64_t run_ns = now_mono_ns() - c->started_ns;
+	struct cgroup_outcome cg;
+	int failed;
+
+	got = got > 0;
+	c->reported = 1;
+	/* failed: the worker, or (native) the guest under it */
+	failed = got ? wr->signal != 0 || wr->res.exit_code != 0 ||
+	    wr->res.reason[0] != '\0' : WIFSIGNALED(status);
+	buf[0] = '\0';
+	if (c->has_cgroup && failed && cgroup_job_outcome(&c->cg, &cg) == 0) {
+		if (cg.oom_kills > 0)
+			snprintf(buf, sizeof(buf), "memory_limit");
+		else if (cg.pids_max_hits > 0)
+			snprintf(buf, sizeof(buf), "pids_limit");
+	}
+	/*
+	 * A worker that used up its CPU time: SIGXCPU, or, as pid 1 of its
+	 * namespace ignores SIGXCPU, the SIGKILL of the hard limit.
+	 */
+	if (buf[0] == '\0' && !got && WIFSIGNALED(status) &&
+	    (WTERMSIG(status) == SIGXCPU || WTERMSIG(status) == SIGKILL) &&
+	    rusage_cpu_reached(ru, c->cpu_limit_s))
+		snprintf(buf, sizeof(buf), "cpu_limit");
+	if (c->timed_out)
+		done_send(l, c->key, DONE_TIMED_OUT, -1, SIGKILL, "timeout",
+		    run_ns, c->out_fd, c->log_fd, "");
+	else if (c->killed)
+		done_send(l, c->key, DONE_KILLED, -1, SIGKILL, "cancelled",
+		    run_ns, c->out_fd, c->log_fd, "");
+	else if (got && wr->signal != 0)
+		done_send(l, c->key, DONE_SIGNALED, -1, wr->signal,
+		    buf[0] ? buf : wr->res.reason[0] ? wr->res.reason :
+		    signal_reason(wr->signal, buf, sizeof(buf)), run_ns,
+		    c->out_fd, c->log_fd, wr->isolation);
+	else if (got)
+		done_send(l, c->key, DONE_EXITED, wr->res.exit_code, 0,
+		    buf[0] ? buf : wr->res.reason, run_ns, c->out_fd,
+		    c->log_fd, wr->isolation);
+	else if (WIFSIGNALED(status))
+		done_send(l, c->key, DONE_SIGNALED, -1, WTERMSIG(status),
+		    buf[0] ? buf : signal_reason(WTERMSIG(status), buf,
+		    sizeof(buf)), run_ns, c->out_fd, c->log_fd, "");
+	else
+		done_send(l, c->key, DONE_START_FAILED, -1, 0,
+		    "worker_failed", run_ns, -1, -1, "");
+}
+
+/*
+ * The worker's result pipe is readable or closed: it started (RUNNING),
+ * or it wrote its result, which the core hears at once; or it is gone.
+ */
+static void
+worker_result_poll(struct launcher *l, struct lchild *c)
+{
+	struct worker_result wr;
+	int rc;
+
+	if (!worker_started(l, c)) {
+		c->result_done = 1;	/* closed: the pidfd tells the rest */
+		return;
+	}
+	if (!c->reported && (rc = worker_result_read(c, &wr)) > 0)
+		worker_report(l, c, rc, &wr, 0, NULL);
+}
+
 /* A child exited: reap it and report to the core. */
 static void
 child_reap(struct launcher *l, int i)
@@ -539,10 +642,9 @@ child_reap(struct launcher *l, int i)
 	struct lchild *c = l->kids[i];
 	struct worker_result wr;
 	struct msg_compiled cr;
-	int status = 0, got, failed;
+	int status = 0, got;
 	char buf[JOB_REASON_LEN];
 	int64_t run_ns = now_mono_ns() - c->started_ns;
-	struct cgroup_outcome cg;
 	struct rusage ru;
 
 	if (wait4(c->pid, &status, 0, &ru) < 0)
@@ -590,50 +692,9 @@ child_reap(struct launcher *l, int i)
 		child_free(l, i);
 		return;
 	}
-	got = read(c->result_fd, &wr, sizeof(wr)) == sizeof(wr) &&
-	    memchr(wr.res.reason, 0, sizeof(wr.res.reason)) != NULL &&
-	    memchr(wr.isolation, 0, sizeof(wr.isolation)) != NULL;
-	/* failed: the worker, or (native) the guest under it */
-	failed = got ? wr.signal != 0 || wr.res.exit_code != 0 ||
-	    wr.res.reason[0] != '\0' : WIFSIGNALED(status);
-	buf[0] = '\0';
-	if (c->has_cgroup && failed && cgroup_job_outcome(&c->cg, &cg) == 0) {
-		/* the kernel's reason beats the signal's name or the exit */
-		if (cg.oom_kills > 0)
-			snprintf(buf, sizeof(buf), "memory_limit");
-		else if (cg.pids_max_hits > 0)
-			snprintf(buf, sizeof(buf), "pids_limit");
-	}
-	/*
-	 * A worker that used up its CPU time: SIGXCPU, or, as pid 1 of its
-	 * namespace ignores SIGXCPU, the SIGKILL of the hard limit.
-	 */
-	if (buf[0] == '\0' && !got && WIFSIGNALED(status) &&
-	    (WTERMSIG(status) == SIGXCPU || WTERMSIG(status) == SIGKILL) &&
-	    rusage_cpu_reached(&ru, c->cpu_limit_s))
-		snprintf(buf, sizeof(buf), "cpu_limit");
-	if (c->timed_out)
-		done_send(l, c->key, DONE_TIMED_OUT, -1, SIGKILL, "timeout",
-		    run_ns, c->out_fd, c->log_fd, "");
-	else if (c->killed)
-		done_send(l, c->key, DONE_KILLED, -1, SIGKILL, "cancelled",
-		    run_ns, c->out_fd, c->log_fd, "");
-	else if (got && wr.signal != 0)
-		done_send(l, c->key, DONE_SIGNALED, -1, wr.signal,
-		    buf[0] ? buf : wr.res.reason[0] ? wr.res.reason :
-		    signal_reason(wr.signal, buf, sizeof(buf)), run_ns,
-		    c->out_fd, c->log_fd, wr.isolation);
-	else if (got)
-		done_send(l, c->key, DONE_EXITED, wr.res.exit_code, 0,
-		    buf[0] ? buf : wr.res.reason, run_ns, c->out_fd,
-		    c->log_fd, wr.isolation);
-	else if (WIFSIGNALED(status))
-		done_send(l, c->key, DONE_SIGNALED, -1, WTERMSIG(status),
-		    buf[0] ? buf : signal_reason(WTERMSIG(status), buf,
-		    sizeof(buf)), run_ns, c->out_fd, c->log_fd, "");
-	else
-		done_send(l, c->key, DONE_START_FAILED, -1, 0,
-		    "worker_failed", run_ns, -1, -1, "");
+	if (!c->reported)
+		worker_report(l, c, worker_result_read(c, &wr), &wr, status,
+		    &ru);
 	child_free(l, i);
 }
 
@@ -771,7 +832,7 @@ launcher_proc_main(struct config *conf)
 			pfds[2 * i + 1].fd = c->pidfd;
 			pfds[2 * i + 1].events = POLLIN;
 			pfds[2 * i + 2].fd = c->kind == KIND_WORKER &&
-			    !c->running ? c->result_fd : -1;
+			    !c->result_done ? c->result_fd : -1;
 			pfds[2 * i + 2].events = POLLIN;
 		}
 		n = l.nkids;
@@ -788,8 +849,8 @@ launcher_proc_main(struct config *conf)
 		}
 		/* downwards: child_reap() moves the last child into i */
 		for (i = n - 1; i >= 0; i--) {
-			if (pfds[2 * i + 2].revents & POLLIN)
-				worker_started(&l, l.kids[i]);
+			if (pfds[2 * i + 2].revents)
+				worker_result_poll(&l, l.kids[i]);
 			if (pfds[2 * i + 1].revents)
 				child_reap(&l, i);
 		}

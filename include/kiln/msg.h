@@ -2,7 +2,7 @@
  * The typed messages Kiln's processes exchange over SOCK_SEQPACKET
  * socketpairs.  Every message is a struct msg_hdr followed by one fixed-size
  * payload struct from this file and, for the types that say so, a
- * variable-length tail; up to two descriptors ride along with SCM_RIGHTS.
+ * variable-length tail; up to four descriptors ride along with SCM_RIGHTS.
  * Bulk bytes (modules, inputs, outputs) travel as memfds, never inline.
  *
  * msg_recv() and the msg_get_*() checkers in src/proc/msg.c are the only
@@ -20,7 +20,7 @@
 #include "kiln/native.h"
 
 #define MSG_MAX		65536	/* largest message, header included */
-#define MSG_MAX_FDS	2
+#define MSG_MAX_FDS	4
 
 enum msg_type {
 	/* parent -> core */
@@ -53,6 +53,10 @@ enum msg_type {
 	IMSG_CORE_JOB_RUNNING,		/* msg_job_ref */
 	IMSG_CORE_JOB_DONE,		/* msg_done; fds: output, log memfds */
 	IMSG_CORE_LAUNCHER_HELLO,	/* msg_hello: what this node can do */
+
+	/* launcher -> an idle worker of its pool (src/sandbox/pool.c) */
+	IMSG_WORKER_JOB = 500,		/* msg_worker_job + tail; fds: result,
+					   output, log and, if any, input */
 };
 
 struct msg_hdr {
@@ -188,6 +192,27 @@ struct msg_hello {
 	char report[JOB_ISOLATION_LEN];	/* the probe's isolation report */
 };
 
+/*
+ * A pooled worker's one job.  Tail: argc then envc NUL-terminated strings,
+ * then, for a native job, nbinds pairs of them (a bind's host path, then
+ * its path in the job's root).
+ */
+struct msg_worker_job {
+	char so_path[96];	/* the module or executable, "": none */
+	uint64_t output_max;
+	uint64_t log_max;
+	uint32_t max_pages;
+	uint32_t cpu_limit_s;
+	uint32_t argc;
+	uint32_t envc;
+	int32_t cgroup_state;	/* as struct worker_spec's */
+	uint32_t min_isolation;
+	uint32_t has_input;
+	uint32_t native;	/* 1: a native job, with nbinds binds */
+	uint32_t nbinds;
+	uint8_t seed[32];
+};
+
 struct msg_done {
 	char id[JOB_ID_LEN];
 	uint32_t kind;		/* enum done_kind */
@@ -205,6 +230,9 @@ struct msg_done {
  */
 int msg_send(int sock, uint32_t type, uint64_t id, const void *payload,
     size_t plen, const void *tail, size_t tlen, int fd0, int fd1);
+/* msg_send with fds[0..nfds) (at most MSG_MAX_FDS) for descriptors. */
+int msg_sendv(int sock, uint32_t type, uint64_t id, const void *payload,
+    size_t plen, const void *tail, size_t tlen, const int *fds, int nfds);
 
 /*
  * Receives one message into m.  Returns 1 when a message arrived, 0 when

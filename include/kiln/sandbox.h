@@ -102,6 +102,7 @@ struct worker_spec {
 	int result_fd;		/* write end of the result pipe */
 	struct wasm_job job;	/* descriptors inside are the worker's */
 	const struct sandbox_bpf *filter;	/* NULL: no seccomp (degraded) */
+	const struct sandbox_bpf *native_filter;	/* a native job's */
 	worker_body_fn body;	/* NULL: run job; else tests and the probe */
 	/*
 	 * A native job: job.so_path is the executable, which an init of
@@ -143,7 +144,7 @@ struct worker_spec {
 	/*
 	 * Set by the pool only: the worker parks on pool_fd (a SOCK_SEQPACKET
 	 * end) before anything job-specific and takes the job fields, the
-	 * descriptors and cgroup_state from one struct sandbox_pool_job.
+	 * descriptors and cgroup_state from one IMSG_WORKER_JOB.
 	 */
 	int pooled;
 	int pool_fd;
@@ -152,30 +153,11 @@ struct worker_spec {
 
 /*
  * The warm pool (Android's USAP pool): idle workers already cloned into
- * their namespaces with their id maps written, parked before anything
- * job-specific.  Each serves exactly one job and is never reused.
+ * their namespaces, parked before anything job-specific (their id maps
+ * too, written when a job of a known tenant takes one).  Each serves exactly one job and is never reused.
  */
 #define SANDBOX_POOL_MAX	4
-#define SANDBOX_POOL_TAIL_MAX	(72 * 1024)	/* argv and env strings */
 #define SANDBOX_POOL_COMM	"kiln-pool"	/* an idle worker's comm */
-
-/* What a pooled worker is handed: then the argv and env strings, NUL-
- * terminated, argc then envc of them; SCM_RIGHTS: result, output, log
- * and, when has_input, input. */
-struct sandbox_pool_job {
-	char so_path[96];	/* "": none */
-	uint64_t output_max;
-	uint64_t log_max;
-	uint32_t max_pages;
-	uint32_t cpu_limit_s;
-	int32_t argc;
-	int32_t envc;
-	int32_t cgroup_state;
-	int32_t min_isolation;
-	int32_t has_input;
-	uint32_t tail_len;
-	uint8_t seed[32];
-};
 
 struct sandbox_pool_worker {
 	pid_t pid;
@@ -188,7 +170,7 @@ struct sandbox_pool_worker {
 };
 
 struct sandbox_pool {
-	struct worker_spec tmpl;	/* uid, gid, workdir, filter, body */
+	struct worker_spec tmpl;	/* uid, gid, workdir, filters, body */
 	const struct cgroup_env *cg;	/* where pooled workers' cgroups go */
 	uint64_t made;			/* names them */
 	/* the limits a new worker's cgroup gets: those of the last job
@@ -201,7 +183,7 @@ struct sandbox_pool {
 
 /*
  * Sets up an empty pool of up to target workers created like tmpl (uid,
- * gid, workdir, filter and body are kept; tmpl's pointers must outlive
+ * gid, workdir, filter, native_filter and body are kept; tmpl's pointers must outlive
  * the pool).  body: NULL in the launcher, a test body in tests.  Creates no worker: sandbox_pool_fill does.
  */
 void sandbox_pool_init(struct sandbox_pool *pool,
@@ -220,7 +202,7 @@ int sandbox_pool_fill(struct sandbox_pool *pool);
  * uid and gid as spec's host ids), runs spec->before_start on its pid
  * (the cgroup attach), then sends it the job-specific fields and
  * descriptors of spec, which the caller still owns.  spec's uid, gid,
- * workdir, filter and body must be the pool's.  Returns the pid with *pidfd set
+ * workdir, filters and body must be the pool's.  Returns the pid with *pidfd set
  * (the caller owns it and must reap the pid), -EAGAIN when the pool is
  * empty, or another -errno with the worker killed and reaped (the caller
  * falls back to sandbox_worker_spawn).

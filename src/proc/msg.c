@@ -17,6 +17,19 @@ int
 msg_send(int sock, uint32_t type, uint64_t id, const void *payload,
     size_t plen, const void *tail, size_t tlen, int fd0, int fd1)
 {
+	int fds[2], nfds = 0;
+
+	if (fd0 >= 0)
+		fds[nfds++] = fd0;
+	if (fd1 >= 0)
+		fds[nfds++] = fd1;
+	return msg_sendv(sock, type, id, payload, plen, tail, tlen, fds, nfds);
+}
+
+int
+msg_sendv(int sock, uint32_t type, uint64_t id, const void *payload,
+    size_t plen, const void *tail, size_t tlen, const int *fds, int nfds)
+{
 	struct msg_hdr hdr;
 	struct iovec iov[3];
 	struct msghdr mh;
@@ -26,10 +39,11 @@ msg_send(int sock, uint32_t type, uint64_t id, const void *payload,
 	} cm;
 	struct cmsghdr *c;
 	struct pollfd pfd;
-	int fds[MSG_MAX_FDS], nfds = 0;
 
 	if (sizeof(hdr) + plen + tlen > MSG_MAX)
 		return -EMSGSIZE;
+	if (nfds < 0 || nfds > MSG_MAX_FDS)
+		return -EINVAL;
 	hdr.type = type;
 	hdr.len = (uint32_t)(plen + tlen);
 	hdr.id = id;
@@ -42,10 +56,6 @@ msg_send(int sock, uint32_t type, uint64_t id, const void *payload,
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = iov;
 	mh.msg_iovlen = 3;
-	if (fd0 >= 0)
-		fds[nfds++] = fd0;
-	if (fd1 >= 0)
-		fds[nfds++] = fd1;
 	if (nfds > 0) {
 		memset(&cm, 0, sizeof(cm));
 		mh.msg_control = cm.buf;
@@ -79,7 +89,8 @@ msg_clear(struct msg *m)
 		if (m->fds[i] >= 0)
 			close(m->fds[i]);
 	m->nfds = 0;
-	m->fds[0] = m->fds[1] = -1;
+	for (i = 0; i < MSG_MAX_FDS; i++)
+		m->fds[i] = -1;
 }
 
 int
@@ -96,7 +107,7 @@ msg_recv(int sock, struct msg *m)
 	size_t nf;
 
 	m->nfds = 0;
-	m->fds[0] = m->fds[1] = -1;
+	msg_clear(m);
 	iov.iov_base = m->buf;
 	iov.iov_len = sizeof(m->buf);
 	memset(&mh, 0, sizeof(mh));
@@ -189,6 +200,8 @@ static const struct {
 	    "IMSG_CORE_JOB_DONE" },
 	{ IMSG_CORE_LAUNCHER_HELLO, sizeof(struct msg_hello), 0,
 	    "IMSG_CORE_LAUNCHER_HELLO" },
+	{ IMSG_WORKER_JOB, sizeof(struct msg_worker_job), 1,
+	    "IMSG_WORKER_JOB" },
 };
 
 int
@@ -274,6 +287,12 @@ payload_strings_ok(uint32_t type, const void *p)
 	case IMSG_CORE_LAUNCHER_HELLO: {
 		const struct msg_hello *h = p;
 		return STR_OK(h->report) && h->level <= 4;
+	}
+	case IMSG_WORKER_JOB: {
+		const struct msg_worker_job *w = p;
+		return STR_OK(w->so_path) && w->native <= 1 &&
+		    w->nbinds <= (w->native ? NATIVE_LIBS_MAX + 8 : 0) &&
+		    w->min_isolation <= 4 && w->has_input <= 1;
 	}
 	case IMSG_CORE_JOB_DONE: {
 		const struct msg_done *d = p;

@@ -405,6 +405,7 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 	spec.job.envp = envp;
 	memcpy(spec.job.seed, s->seed, sizeof(spec.job.seed));
 	spec.filter = &l->worker_filter;
+	spec.native_filter = &l->native_filter;
 	spec.min_isolation = (int)s->min_isolation;
 	/* resources: the job's own cgroup, attached before it may run */
 	limits.mem_bytes = (uint64_t)s->max_pages * WASM_PAGE_SIZE +
@@ -415,9 +416,8 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 	spec.cgroup_state = l->cg_err;
 	spec.cgroup_limits = &limits;
 	spec.cgroup_taken = &cg;
-	pid = -EAGAIN;
 	if (s->kind == MODULE_NATIVE) {
-		/* its own root and profile: always a cold worker */
+		/* its own root (the binds) and seccomp profile */
 		if ((rc = native_job_binds(l, s->cache_key, binds)) < 0) {
 			log_warnx("job %s: native module's manifest: %s",
 			    s->id, strerror(-rc));
@@ -430,12 +430,10 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 		spec.native = 1;
 		spec.binds = binds;
 		spec.nbinds = rc;
-		spec.filter = &l->native_filter;
 		limits.pids_max = NATIVE_PIDS_MAX;
-	} else
-		/* warm: an idle pooled worker, already in its own cgroup */
-		pid = sandbox_pool_take(&l->pool, &spec, &pidfd);
-	if (pid < 0) {
+	}
+	/* warm: an idle pooled worker, already in its own cgroup */
+	if ((pid = sandbox_pool_take(&l->pool, &spec, &pidfd)) < 0) {
 		if (pid != -EAGAIN)
 			log_warnx("job %s: pooled worker: %s; spawning one",
 			    s->id, strerror(-pid));
@@ -782,6 +780,7 @@ launcher_proc_main(struct config *conf)
 	tmpl.gid = l.gid;
 	tmpl.workdir = l.cache;
 	tmpl.filter = &l.worker_filter;
+	tmpl.native_filter = &l.native_filter;
 	/* one idle worker per slot (a GPU runs one job), at most 4 */
 	sandbox_pool_init(&l.pool, &tmpl, conf->ngpus < SANDBOX_POOL_MAX ?
 	    conf->ngpus : SANDBOX_POOL_MAX);

@@ -1,11 +1,12 @@
 /*
  * The warm pool, after Android's USAP pool: the launcher keeps a few idle
  * workers that sandbox_worker_spawn already created in their namespaces,
- * id maps written, parked in worker_run on a SOCK_SEQPACKET socket before
- * anything job-specific.  A job takes one: the launcher attaches it to
- * the job's cgroup, then sends the job's fields and descriptors in one
- * message, and the worker specialises exactly as a cold one would (same
- * layers, same report).  A pooled worker serves one job and exits; the
+ * parked in worker_run on a SOCK_SEQPACKET socket before
+ * anything job-specific.  A job takes one: the launcher writes its id
+ * maps and its cgroup's limits, then sends the job's fields and
+ * descriptors in one message (IMSG_WORKER_JOB), and the worker
+ * specialises exactly as a cold one would (same layers, same report), as
+ * a wasm or a native worker.  A pooled worker serves one job and exits; the
  * launcher refills the pool from its poll loop, after the job is on its
  * way.  Idle workers carry the comm SANDBOX_POOL_COMM (set around the
  * clone, so even a fresh one has it) and die with the launcher.
@@ -21,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kiln/msg.h"
 #include "kiln/sandbox.h"
 
 static void
@@ -35,7 +37,8 @@ pool_worker_discard(struct sandbox_pool_worker *w)
 		cgroup_job_destroy(&w->cg);
 }
 
-/* Appends n strings of vec to buf at *off; -E2BIG when they do not fit. */
+/* Appends n strings of vec to buf (MSG_MAX bytes) at *off; -E2BIG when
+ * they do not fit in one message. */
 static int
 pool_tail_put(char *buf, size_t *off, char *const *vec, int n)
 {
@@ -44,7 +47,8 @@ pool_tail_put(char *buf, size_t *off, char *const *vec, int n)
 
 	for (i = 0; i < n; i++) {
 		len = strlen(vec[i]) + 1;
-		if (len > SANDBOX_POOL_TAIL_MAX - *off)
+		if (len > MSG_MAX - sizeof(struct msg_hdr) -
+		    sizeof(struct msg_worker_job) - *off)
 			return -E2BIG;
 		memcpy(buf + *off, vec[i], len);
 		*off += len;
@@ -61,6 +65,7 @@ sandbox_pool_init(struct sandbox_pool *pool, const struct worker_spec *tmpl,
 	pool->tmpl.gid = tmpl->gid;
 	pool->tmpl.workdir = tmpl->workdir;
 	pool->tmpl.filter = tmpl->filter;
+	pool->tmpl.native_filter = tmpl->native_filter;
 	pool->tmpl.body = tmpl->body;
 	pool->target = target < 0 ? 0 : target > SANDBOX_POOL_MAX ?
 	    SANDBOX_POOL_MAX : target;
@@ -124,54 +129,53 @@ pid_t
 sandbox_pool_take(struct sandbox_pool *pool, struct worker_spec *spec,
     int *pidfd)
 {
-	static char tail[SANDBOX_POOL_TAIL_MAX];
-	struct sandbox_pool_job pj;
+	static char tail[MSG_MAX];
+	struct msg_worker_job wj;
 	struct sandbox_pool_worker w;
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(4 * sizeof(int))];
-	} cm;
-	struct cmsghdr *cmsg;
-	struct msghdr mh;
-	struct iovec iov[2];
 	size_t tlen = 0;
-	int fds[4], nfds = 3, rc;
-	ssize_t n;
+	int fds[4], nfds = 3, i, rc;
 
 	if (pool->n == 0)
 		return -EAGAIN;
 	if (spec->uid != pool->tmpl.uid || spec->gid != pool->tmpl.gid ||
 	    spec->filter != pool->tmpl.filter ||
+	    spec->native_filter != pool->tmpl.native_filter ||
 	    spec->body != pool->tmpl.body || spec->workdir == NULL ||
 	    pool->tmpl.workdir == NULL ||
 	    strcmp(spec->workdir, pool->tmpl.workdir) != 0)
 		return -EINVAL;
-	memset(&pj, 0, sizeof(pj));
+	memset(&wj, 0, sizeof(wj));
 	/* "" stands for no module (a test or probe body) */
 	if (spec->job.so_path != NULL && (spec->job.so_path[0] == '\0' ||
-	    (size_t)snprintf(pj.so_path, sizeof(pj.so_path), "%s",
-	    spec->job.so_path) >= sizeof(pj.so_path)))
+	    (size_t)snprintf(wj.so_path, sizeof(wj.so_path), "%s",
+	    spec->job.so_path) >= sizeof(wj.so_path)))
 		return -ENAMETOOLONG;
-	if ((rc = pool_tail_put(tail, &tlen, spec->job.argv,
-	    spec->job.argc)) < 0 ||
-	    (rc = pool_tail_put(tail, &tlen, spec->job.envp,
-	    spec->job.envc)) < 0)
+	rc = pool_tail_put(tail, &tlen, spec->job.argv, spec->job.argc);
+	if (rc == 0)
+		rc = pool_tail_put(tail, &tlen, spec->job.envp,
+		    spec->job.envc);
+	for (i = 0; i < spec->nbinds && rc == 0; i++)
+		rc = pool_tail_put(tail, &tlen, (char *[]){
+		    (char *)spec->binds[i].src, (char *)spec->binds[i].dst },
+		    2);
+	if (rc < 0)
 		return rc;
-	pj.output_max = spec->job.output_max;
-	pj.log_max = spec->job.log_max;
-	pj.max_pages = spec->job.max_pages;
-	pj.cpu_limit_s = spec->cpu_limit_s;
-	pj.argc = spec->job.argc;
-	pj.envc = spec->job.envc;
-	pj.cgroup_state = spec->cgroup_state;
-	pj.min_isolation = spec->min_isolation;
-	pj.has_input = spec->job.input_fd >= 0;
-	pj.tail_len = (uint32_t)tlen;
-	memcpy(pj.seed, spec->job.seed, sizeof(pj.seed));
+	wj.output_max = spec->job.output_max;
+	wj.log_max = spec->job.log_max;
+	wj.max_pages = spec->job.max_pages;
+	wj.cpu_limit_s = spec->cpu_limit_s;
+	wj.argc = (uint32_t)spec->job.argc;
+	wj.envc = (uint32_t)spec->job.envc;
+	wj.cgroup_state = spec->cgroup_state;
+	wj.min_isolation = (uint32_t)spec->min_isolation;
+	wj.has_input = spec->job.input_fd >= 0;
+	wj.native = spec->native != 0;
+	wj.nbinds = (uint32_t)spec->nbinds;
+	memcpy(wj.seed, spec->job.seed, sizeof(wj.seed));
 	fds[0] = spec->result_fd;
 	fds[1] = spec->job.stdout_fd;
 	fds[2] = spec->job.stderr_fd;
-	if (pj.has_input)
+	if (wj.has_input)
 		fds[nfds++] = spec->job.input_fd;
 
 	w = pool->w[--pool->n];
@@ -187,37 +191,15 @@ sandbox_pool_take(struct sandbox_pool *pool, struct worker_spec *spec,
 		    &w.cg, spec->cgroup_limits)) < 0)
 			goto discard;
 		pool->preset = *spec->cgroup_limits;
-		pj.cgroup_state = spec->cgroup_state = 1;
+		wj.cgroup_state = spec->cgroup_state = 1;
 	} else if (spec->before_start != NULL &&
 	    (rc = spec->before_start(w.pid, spec->before_start_arg)) != 0) {
 		rc = rc < 0 ? rc : -EIO;
 		goto discard;
 	}
-	iov[0].iov_base = &pj;
-	iov[0].iov_len = sizeof(pj);
-	iov[1].iov_base = tail;
-	iov[1].iov_len = tlen;
-	memset(&mh, 0, sizeof(mh));
-	memset(&cm, 0, sizeof(cm));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = 2;
-	mh.msg_control = cm.buf;
-	mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-	cmsg = CMSG_FIRSTHDR(&mh);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-	memcpy(CMSG_DATA(cmsg), fds, nfds * sizeof(int));
-	while ((n = sendmsg(w.sock, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-		;
-	if (n < 0) {
-		rc = -errno;
+	if ((rc = msg_sendv(w.sock, IMSG_WORKER_JOB, 0, &wj, sizeof(wj), tail,
+	    tlen, fds, nfds)) < 0)
 		goto discard;
-	}
-	if ((size_t)n != sizeof(pj) + tlen) {
-		rc = -EIO;
-		goto discard;
-	}
 	close(w.sock);
 	if (spec->cgroup_state == 1 && w.has_cg)
 		*spec->cgroup_taken = w.cg;	/* the caller's now */

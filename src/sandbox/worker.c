@@ -94,13 +94,13 @@ worker_parent_watch(int pidfd)
 
 /*
  * A pooled worker: keeps only its sync pipe, parent pidfd and pool
- * socket, waits for the go byte (id maps written), then parks, under the
- * comm SANDBOX_POOL_COMM it was cloned with, until the launcher hands it
- * one job (struct sandbox_pool_job, the argv and env strings, the
- * descriptors), and takes back the launcher's comm.  Fills
- * spec in as sandbox_worker_spawn would have for a cold worker of that
- * job, the cgroup's part of the report included, and returns with the
- * sync byte consumed.  Ends the worker when the launcher goes away or
+ * socket, waits for the go byte, then parks, under the comm
+ * SANDBOX_POOL_COMM it was cloned with, until the launcher hands it one
+ * job (IMSG_WORKER_JOB: the job's fields, argv and env strings, a native
+ * job's binds, the descriptors), and takes back the launcher's comm.
+ * Fills spec in as sandbox_worker_spawn would have for a cold worker of
+ * that job, the cgroup's part of the report included, and returns with
+ * the sync byte consumed.  Ends the worker when the launcher goes away or
  * sends anything malformed.
  */
 static int worker_bset_drop(void);
@@ -110,21 +110,17 @@ static int worker_bset_rc = 1;
 static void
 worker_pool_park(struct worker_spec *spec)
 {
-	static char tail[SANDBOX_POOL_TAIL_MAX], so[sizeof(((struct
-	    sandbox_pool_job *)0)->so_path)];
-	static struct sandbox_pool_job pj;
+	static struct msg m;
+	static char so[sizeof(((struct msg_worker_job *)0)->so_path)];
+	static struct native_bind binds[NATIVE_LIBS_MAX + 8];
+	static char *bind_paths[2 * (NATIVE_LIBS_MAX + 8)];
+	const struct msg_worker_job *wj;
 	struct wasm_job *job = &spec->job;
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(4 * sizeof(int))];
-	} cm;
-	struct cmsghdr *cmsg;
-	struct msghdr mh;
-	struct iovec iov[2];
-	int keep[3], fds[4], nfds = 0, want;
+	struct pollfd p;
+	const uint8_t *tail;
+	size_t tlen, off = 0;
+	int keep[3], i, rc;
 	char go;
-	size_t off = 0;
-	ssize_t n;
 
 	keep[0] = spec->sync_fd;
 	keep[1] = spec->parent_pidfd;
@@ -138,65 +134,55 @@ worker_pool_park(struct worker_spec *spec)
 	/* job-free work, done while parked: the effective set stays */
 	worker_bset_rc = worker_bset_drop();
 
-	iov[0].iov_base = &pj;
-	iov[0].iov_len = sizeof(pj);
-	iov[1].iov_base = tail;
-	iov[1].iov_len = sizeof(tail);
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = 2;
-	mh.msg_control = cm.buf;
-	mh.msg_controllen = sizeof(cm.buf);
-	while ((n = recvmsg(keep[2], &mh, MSG_CMSG_CLOEXEC)) < 0 &&
-	    errno == EINTR)
-		;
-	if (n < (ssize_t)sizeof(pj) || (mh.msg_flags & (MSG_TRUNC |
-	    MSG_CTRUNC)))
-		_exit(WORKER_FAIL);	/* the launcher went away */
+	p.fd = keep[2];
+	p.events = POLLIN;
+	while ((rc = msg_recv(keep[2], &m)) == 0)
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			_exit(WORKER_FAIL);
+	if (rc < 0 || m.hdr.type != IMSG_WORKER_JOB ||
+	    (wj = msg_get(&m, &tail, &tlen)) == NULL ||
+	    m.nfds != (wj->has_input ? 4 : 3))
+		_exit(WORKER_FAIL);	/* the launcher went away, or lies */
 	close(keep[2]);
-	for (cmsg = CMSG_FIRSTHDR(&mh); cmsg != NULL;
-	    cmsg = CMSG_NXTHDR(&mh, cmsg)) {
-		if (cmsg->cmsg_level != SOL_SOCKET ||
-		    cmsg->cmsg_type != SCM_RIGHTS || nfds != 0)
-			_exit(WORKER_FAIL);
-		nfds = (int)((cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		if (nfds > 4)
-			_exit(WORKER_FAIL);
-		memcpy(fds, CMSG_DATA(cmsg), nfds * sizeof(int));
-	}
-	want = pj.has_input ? 4 : 3;
-	if (nfds != want || pj.tail_len != (size_t)n - sizeof(pj) ||
-	    pj.argc < 0 || pj.envc < 0 ||
-	    memchr(pj.so_path, '\0', sizeof(pj.so_path)) == NULL)
-		_exit(WORKER_FAIL);
-	if ((job->argv = calloc((size_t)pj.argc + 1, sizeof(char *))) ==
-	    NULL || (job->envp = calloc((size_t)pj.envc + 1,
+	if (wj->argc > 4096 || wj->envc > 4096 ||
+	    (job->argv = calloc((size_t)wj->argc + 1, sizeof(char *))) ==
+	    NULL || (job->envp = calloc((size_t)wj->envc + 1,
 	    sizeof(char *))) == NULL ||
-	    msg_strings_split(tail, pj.tail_len, &off, job->argv,
-	    pj.argc) < 0 ||
-	    msg_strings_split(tail, pj.tail_len, &off, job->envp,
-	    pj.envc) < 0 || off != pj.tail_len)
+	    msg_strings_split(tail, tlen, &off, job->argv, wj->argc) < 0 ||
+	    msg_strings_split(tail, tlen, &off, job->envp, wj->envc) < 0 ||
+	    msg_strings_split(tail, tlen, &off, bind_paths,
+	    2 * wj->nbinds) < 0 || off != tlen)
 		_exit(WORKER_FAIL);
+	for (i = 0; i < (int)wj->nbinds; i++)
+		if (snprintf(binds[i].src, sizeof(binds[i].src), "%s",
+		    bind_paths[2 * i]) >= (int)sizeof(binds[i].src) ||
+		    snprintf(binds[i].dst, sizeof(binds[i].dst), "%s",
+		    bind_paths[2 * i + 1]) >= (int)sizeof(binds[i].dst) ||
+		    binds[i].dst[0] != '/')
+			_exit(WORKER_FAIL);
 	/* from here on, a worker like any other */
 	spec->comm[sizeof(spec->comm) - 1] = '\0';
 	prctl(PR_SET_NAME, spec->comm);
 
-	memcpy(so, pj.so_path, sizeof(so));
+	memcpy(so, wj->so_path, sizeof(so));
 	job->so_path = so[0] != '\0' ? so : NULL;
-	job->output_max = pj.output_max;
-	job->log_max = pj.log_max;
-	job->max_pages = pj.max_pages;
-	job->argc = pj.argc;
-	job->envc = pj.envc;
-	memcpy(job->seed, pj.seed, sizeof(job->seed));
-	spec->result_fd = fds[0];
-	job->stdout_fd = fds[1];
-	job->stderr_fd = fds[2];
-	job->input_fd = pj.has_input ? fds[3] : -1;
-	spec->cpu_limit_s = pj.cpu_limit_s;
-	spec->min_isolation = pj.min_isolation;
+	job->output_max = wj->output_max;
+	job->log_max = wj->log_max;
+	job->max_pages = wj->max_pages;
+	job->argc = (int)wj->argc;
+	job->envc = (int)wj->envc;
+	memcpy(job->seed, wj->seed, sizeof(job->seed));
+	spec->native = (int)wj->native;
+	spec->binds = binds;
+	spec->nbinds = (int)wj->nbinds;
+	spec->result_fd = m.fds[0];
+	job->stdout_fd = m.fds[1];
+	job->stderr_fd = m.fds[2];
+	job->input_fd = wj->has_input ? m.fds[3] : -1;
+	spec->cpu_limit_s = wj->cpu_limit_s;
+	spec->min_isolation = (int)wj->min_isolation;
 	/* the report's cgroup part, as sandbox_worker_spawn writes it */
-	spec->cgroup_state = pj.cgroup_state;
+	spec->cgroup_state = wj->cgroup_state;
 	if (spec->cgroup_state > 0)
 		spec->report.layers |= SANDBOX_CGROUP;
 	else if (spec->cgroup_state < 0)
@@ -591,7 +577,8 @@ worker_run(struct worker_spec *spec)
 		sandbox_report_degrade(rep, "landlock", rc);
 
 	/* layer 5: seccomp, last */
-	if ((rc = worker_seccomp(spec->filter)) == 0)
+	if ((rc = worker_seccomp(spec->native ? spec->native_filter :
+	    spec->filter)) == 0)
 		rep->layers |= SANDBOX_SECCOMP;
 	else
 		sandbox_report_degrade(rep, "seccomp", rc);

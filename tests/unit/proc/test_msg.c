@@ -131,12 +131,24 @@ test_too_many_fds(void **state)
 	struct cmsghdr *c;
 	struct msg_hdr h = { IMSG_CORE_READY, 0, 7 };
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * 3)];
+		char buf[CMSG_SPACE(sizeof(int) * (MSG_MAX_FDS + 1))];
 		struct cmsghdr align;
 	} cm;
-	int sv[2], fds[3] = { 0, 1, 2 };
+	int sv[2], fds[MSG_MAX_FDS + 1], i;
 
+	for (i = 0; i <= MSG_MAX_FDS; i++)
+		fds[i] = i % 3;
 	pair(sv);
+	/* the most msg_sendv sends, and then one more: refused */
+	assert_int_equal(msg_sendv(sv[0], IMSG_CORE_READY, 7, NULL, 0, NULL,
+	    0, fds, MSG_MAX_FDS), 0);
+	assert_int_equal(msg_recv(sv[1], &m), 1);
+	assert_int_equal(m.nfds, MSG_MAX_FDS);
+	for (i = 0; i < MSG_MAX_FDS; i++)
+		assert_true(m.fds[i] > 2);
+	msg_clear(&m);
+	assert_int_equal(msg_sendv(sv[0], IMSG_CORE_READY, 7, NULL, 0, NULL,
+	    0, fds, MSG_MAX_FDS + 1), -EINVAL);
 	memset(&mh, 0, sizeof(mh));
 	iov.iov_base = &h;
 	iov.iov_len = sizeof(h);

@@ -31,13 +31,14 @@
 #include <seccomp.h>
 
 #include "kiln/cgroup.h"
+#include "kiln/native.h"
 #include "kiln/sandbox.h"
 #include "kiln/util.h"
 #include "kiln/wasm.h"
 
 #define NOBODY	65534
 
-static struct sandbox_bpf filter;
+static struct sandbox_bpf filter, native_filter;
 static char tmpdir[] = "/tmp/kiln-sandbox-test-XXXXXX";
 
 struct run {
@@ -772,6 +773,96 @@ test_pool_cgroup_preset(void **state)
 	sandbox_pool_drain(&pool);
 }
 
+/* Copies file from into to (mode 0555); 0 or -errno. */
+static int
+copy_exe(const char *from, const char *to)
+{
+	uint8_t *bytes;
+	size_t len;
+	int in, out, rc;
+
+	if ((in = open(from, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	rc = fd_slurp(in, 64 << 20, &bytes, &len);
+	close(in);
+	if (rc < 0)
+		return rc;
+	if ((out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0555)) < 0) {
+		free(bytes);
+		return -errno;
+	}
+	rc = fd_write_all(out, bytes, len);
+	close(out);
+	free(bytes);
+	return rc;
+}
+
+/*
+ * A native job (the SDK's dynamic hello, its interpreter and libc bound
+ * as the launcher binds them) runs under its init with exact output, from
+ * a cold worker and from a pooled one, which report the same isolation.
+ */
+static void
+test_native_job(void **state)
+{
+	const char *sdk = getenv("KILN_TEST_SDK_DIR");
+	static struct native_libs libs;
+	struct native_elf_info elf;
+	struct sandbox_pool pool;
+	struct worker_spec spec;
+	struct worker_spec tmpl = { .uid = NOBODY, .gid = NOBODY,
+	    .workdir = tmpdir, .filter = &filter,
+	    .native_filter = &native_filter };
+	char *argv[] = { "main", "x", NULL }, *src, *dst, why[256];
+	struct run r[2];
+	uint8_t *bytes;
+	size_t len;
+	int i, fd;
+
+	assert_non_null(sdk);
+	src = xasprintf("%s/hello-native", sdk);
+	dst = xasprintf("%s/hello.exe", tmpdir);
+	assert_int_equal(copy_exe(src, dst), 0);
+	assert_true((fd = open(dst, O_RDONLY | O_CLOEXEC)) >= 0);
+	assert_int_equal(fd_slurp(fd, 64 << 20, &bytes, &len), 0);
+	close(fd);
+	assert_int_equal(native_elf_admit(bytes, len, &elf, why,
+	    sizeof(why)), 0);
+	free(bytes);
+	assert_int_equal(native_libs_resolve("/", elf.interp, elf.needed,
+	    elf.nneeded, &libs, why, sizeof(why)), 0);
+
+	sandbox_pool_init(&pool, &tmpl, 1);
+	assert_int_equal(sandbox_pool_fill(&pool), 1);
+	for (i = 0; i < 2; i++) {
+		memset(&spec, 0, sizeof(spec));
+		spec.filter = &filter;
+		spec.native_filter = &native_filter;
+		spec.workdir = tmpdir;
+		spec.native = 1;
+		spec.binds = libs.b;
+		spec.nbinds = libs.n;
+		spec.job.so_path = "./hello.exe";
+		spec.job.output_max = 1 << 20;
+		spec.job.log_max = 1 << 20;
+		spec.job.argc = 2;
+		spec.job.argv = argv;
+		spec.cgroup_state = -EOPNOTSUPP;
+		run_worker_from(i == 0 ? NULL : &pool, &spec, &r[i]);
+		assert_true(r[i].started && r[i].got);
+		assert_int_equal(r[i].wr.rc, 0);
+		assert_string_equal(r[i].wr.res.reason, "");
+		assert_int_equal(r[i].wr.res.exit_code, 0);
+		assert_int_equal(r[i].wr.signal, 0);
+		assert_string_equal(r[i].output, "hello from kiln\narg 1: x\n");
+	}
+	assert_int_equal(pool.n, 0);
+	assert_string_equal(r[0].wr.isolation, r[1].wr.isolation);
+	free(src);
+	free(dst);
+}
+
 /* Same report without a cgroup: the degradation travels with the job. */
 static void
 test_pool_no_cgroup(void **state)
@@ -898,6 +989,7 @@ main(void)
 		cmocka_unit_test(test_pool_wasm_job),
 		cmocka_unit_test(test_pool_no_cgroup),
 		cmocka_unit_test(test_pool_cgroup_preset),
+		cmocka_unit_test(test_native_job),
 		cmocka_unit_test(test_pool_refill),
 		cmocka_unit_test(test_pool_dies_with_launcher),
 	};
@@ -910,6 +1002,7 @@ main(void)
 		return 77;
 	}
 	if (sandbox_policy_worker_wasm(&filter) < 0 ||
+	    sandbox_policy_worker_native(&native_filter) < 0 ||
 	    mkdtemp(tmpdir) == NULL)
 		return 1;
 	wasm_runtime_init();

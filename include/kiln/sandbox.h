@@ -163,7 +163,8 @@ struct sandbox_pool_worker {
 	pid_t pid;
 	int pidfd;
 	int sock;		/* the launcher's end */
-	int userns;		/* its id maps are written when it is taken */
+	int maps[2];		/* its id maps, written when it is taken; -1
+				   without a user namespace */
 	int has_cg;		/* cg: its own cgroup, attached at creation */
 	struct cgroup_job cg;
 	struct cgroup_limits limits;	/* what cg's limits are now */
@@ -385,10 +386,14 @@ int compiler_install(const char *built, const char *so_path);
 void compiler_scratch_remove(const char *dir);
 
 /*
- * Writes the user namespace maps of worker pid: spec->uid and gid inside
- * are spec->host_uid and host_gid (or themselves) outside.  0 or -errno.
+ * The user namespace maps of a worker: sandbox_worker_maps_open opens
+ * /proc/<pid>/uid_map and gid_map for writing (fds[0], fds[1]);
+ * sandbox_worker_map writes them, spec->uid and gid inside being
+ * spec->host_uid and host_gid (or themselves) outside, and closes both.
+ * 0 or -errno.
  */
-int sandbox_worker_map(pid_t pid, const struct worker_spec *spec);
+int sandbox_worker_maps_open(pid_t pid, int fds[2]);
+int sandbox_worker_map(int fds[2], const struct worker_spec *spec);
 
 /* A before_start hook: attaches pid to the struct cgroup_job arg. */
 int sandbox_cgroup_attach(pid_t pid, void *job);

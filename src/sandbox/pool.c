@@ -26,6 +26,16 @@
 #include "kiln/sandbox.h"
 
 static void
+pool_maps_close(struct sandbox_pool_worker *w)
+{
+	if (w->maps[0] >= 0) {
+		close(w->maps[0]);
+		close(w->maps[1]);
+		w->maps[0] = w->maps[1] = -1;
+	}
+}
+
+static void
 pool_worker_discard(struct sandbox_pool_worker *w)
 {
 	syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0);
@@ -33,6 +43,7 @@ pool_worker_discard(struct sandbox_pool_worker *w)
 		;
 	close(w->pidfd);
 	close(w->sock);
+	pool_maps_close(w);
 	if (w->has_cg)
 		cgroup_job_destroy(&w->cg);
 }
@@ -98,6 +109,8 @@ sandbox_pool_fill(struct sandbox_pool *pool)
 	spec.pooled = 1;
 	spec.pool_fd = sv[1];
 	if (pool->cg != NULL) {
+		/* in its own cgroup from the start (the job's, once taken) */
+		spec.cgroup_state = 1;
 		spec.before_start = sandbox_cgroup_attach;
 		spec.before_start_arg = &cg;
 	}
@@ -113,15 +126,22 @@ sandbox_pool_fill(struct sandbox_pool *pool)
 			cgroup_job_destroy(&cg);
 		return pid;
 	}
-	w = &pool->w[pool->n++];
+	w = &pool->w[pool->n];
 	w->pid = pid;
 	w->pidfd = pidfd;
 	w->sock = sv[0];
-	w->userns = (spec.report.layers & SANDBOX_USERNS) != 0;
 	if ((w->has_cg = pool->cg != NULL)) {
 		w->cg = cg;
 		w->limits = pool->preset;
 	}
+	/* opened now, written when a job (and its tenant) takes it */
+	w->maps[0] = w->maps[1] = -1;
+	if ((spec.report.layers & SANDBOX_USERNS) &&
+	    (rc = sandbox_worker_maps_open(pid, w->maps)) < 0) {
+		pool_worker_discard(w);
+		return rc;
+	}
+	pool->n++;
 	return 1;
 }
 
@@ -180,7 +200,7 @@ sandbox_pool_take(struct sandbox_pool *pool, struct worker_spec *spec,
 
 	w = pool->w[--pool->n];
 	/* who it is on the host: the tenant's ids */
-	if (w.userns && (rc = sandbox_worker_map(w.pid, spec)) < 0)
+	if (w.maps[0] >= 0 && (rc = sandbox_worker_map(w.maps, spec)) < 0)
 		goto discard;
 	if (w.has_cg && spec->cgroup_limits != NULL &&
 	    spec->cgroup_taken != NULL) {
@@ -221,6 +241,7 @@ sandbox_pool_reap(struct sandbox_pool *pool, int i)
 		;
 	close(w->pidfd);
 	close(w->sock);
+	pool_maps_close(w);
 	if (w->has_cg)
 		cgroup_job_destroy(&w->cg);
 	pool->w[i] = pool->w[--pool->n];

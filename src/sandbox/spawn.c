@@ -58,19 +58,13 @@ spawn_clone(uint64_t flags, int *pidfd)
 }
 
 static int
-spawn_map_write(pid_t pid, const char *file, unsigned in, unsigned out)
+spawn_map_put(int fd, unsigned in, unsigned out)
 {
-	char path[64], line[64];
-	int fd, n, rc = 0;
+	char line[64];
+	int n;
 
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
 	n = snprintf(line, sizeof(line), "%u %u 1\n", in, out);
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
-		return -errno;
-	if (write(fd, line, (size_t)n) != n)
-		rc = -errno;
-	close(fd);
-	return rc;
+	return write(fd, line, (size_t)n) == n ? 0 : -errno;
 }
 
 static void
@@ -83,15 +77,37 @@ spawn_child_discard(pid_t pid, int pidfd)
 }
 
 int
-sandbox_worker_map(pid_t pid, const struct worker_spec *spec)
+sandbox_worker_maps_open(pid_t pid, int fds[2])
+{
+	char path[64];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid,
+		    i == 0 ? "uid_map" : "gid_map");
+		if ((fds[i] = open(path, O_WRONLY | O_CLOEXEC)) < 0) {
+			if (i == 1)
+				close(fds[0]);
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+int
+sandbox_worker_map(int fds[2], const struct worker_spec *spec)
 {
 	int rc;
 
-	if ((rc = spawn_map_write(pid, "uid_map", spec->uid,
-	    spec->host_uid ? spec->host_uid : spec->uid)) < 0)
-		return rc;
-	return spawn_map_write(pid, "gid_map", spec->gid,
-	    spec->host_gid ? spec->host_gid : spec->gid);
+	rc = spawn_map_put(fds[0], spec->uid, spec->host_uid ?
+	    spec->host_uid : spec->uid);
+	if (rc == 0)
+		rc = spawn_map_put(fds[1], spec->gid, spec->host_gid ?
+		    spec->host_gid : spec->gid);
+	close(fds[0]);
+	close(fds[1]);
+	fds[0] = fds[1] = -1;
+	return rc;
 }
 
 int
@@ -107,7 +123,7 @@ sandbox_worker_spawn(struct worker_spec *spec, int *pidfd)
 	uint64_t flags = CLONE_NEWUSER | NS_OTHERS;
 	pid_t pid;
 	size_t i;
-	int sync[2], self, rc;
+	int sync[2], maps[2], self, rc;
 	char go = 1;
 
 	memset(&base, 0, sizeof(base));
@@ -138,7 +154,8 @@ sandbox_worker_spawn(struct worker_spec *spec, int *pidfd)
 		}
 		/* a pooled worker's maps wait for its job (and tenant) */
 		if (pid > 0 && (flags & CLONE_NEWUSER) && !spec->pooled &&
-		    (rc = sandbox_worker_map(pid, spec)) < 0) {
+		    ((rc = sandbox_worker_maps_open(pid, maps)) < 0 ||
+		    (rc = sandbox_worker_map(maps, spec)) < 0)) {
 			spawn_child_discard(pid, *pidfd);
 			pid = rc;
 		}

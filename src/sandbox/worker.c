@@ -39,7 +39,10 @@
 
 /* Descriptors a worker keeps while it builds its sandbox. */
 enum { FD_RESULT = 3, FD_INPUT, FD_OUTPUT, FD_LOG, FD_SYNC, FD_PARENT,
-    FD_NFIXED };
+    FD_ROOT, FD_NFIXED };
+
+/* A pooled worker's root tmpfs, made while parked (detached), or -1. */
+static int worker_root_mnt = -1;
 
 /* The module's bind mount and where the cache directory was. */
 struct worker_fs {
@@ -104,6 +107,8 @@ worker_parent_watch(int pidfd)
  * sends anything malformed.
  */
 static int worker_bset_drop(void);
+static void worker_ns_opaque(struct worker_spec *spec);
+static int worker_fs_root(void);
 /* worker_bset_drop's result when already done (while parked), else 1. */
 static int worker_bset_rc = 1;
 
@@ -133,6 +138,9 @@ worker_pool_park(struct worker_spec *spec)
 	worker_parent_watch(keep[1]);
 	/* job-free work, done while parked: the effective set stays */
 	worker_bset_rc = worker_bset_drop();
+	worker_ns_opaque(spec);
+	if (spec->report.layers & SANDBOX_MNTNS)
+		worker_root_mnt = worker_fs_root();	/* -errno: made later */
 
 	p.fd = keep[2];
 	p.events = POLLIN;
@@ -283,26 +291,43 @@ worker_fs_bind(int root, int tree, const char *path)
  * private /tmp), and pivots into it.  Before the tmpfs is attached a
  * failure only degrades the layer; after that it ends the worker.
  */
+/*
+ * The new root: a detached 64 KiB tmpfs (room for a native job's
+ * directories and binds), nosuid, nodev, noexec.  Job-free, so a pooled
+ * worker makes it while parked, before its ids are mapped: its root
+ * directory then belongs to no id of the user namespace, hence mode 1777
+ * (the worker's user creates the mount points in it; the whole root is
+ * read-only once pivoted into).  The mount's fd, or -errno.
+ */
 static int
-worker_fs_pivot(struct worker_fs *fs, const struct worker_spec *spec)
+worker_fs_root(void)
 {
-	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY |
-	    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
-	int fsfd, mnt = -1, rc = 0, i;
+	int fsfd, mnt = -1, rc = 0;
 
 	if ((fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC)) < 0)
 		return -errno;
 	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "size", "64k", 0) < 0 ||
-	    fsconfig(fsfd, FSCONFIG_SET_STRING, "nr_inodes",
-	    spec->native ? "512" : "8", 0) < 0 ||
-	    fsconfig(fsfd, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_SET_STRING, "nr_inodes", "512", 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_SET_STRING, "mode", "1777", 0) < 0 ||
 	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
 	    (mnt = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID |
 	    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)) < 0)
 		rc = -errno;
 	close(fsfd);
-	if (rc < 0)
-		return rc;
+	return rc < 0 ? rc : mnt;
+}
+
+static int
+worker_fs_pivot(struct worker_fs *fs, const struct worker_spec *spec)
+{
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY |
+	    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+	int mnt, rc = 0, i;
+
+	/* made while parked, or now */
+	if ((mnt = worker_root_mnt) < 0 && (mnt = worker_fs_root()) < 0)
+		return mnt;
+	worker_root_mnt = -1;
 	if (fs->tree >= 0 && mount_setattr(fs->tree, "", AT_EMPTY_PATH, &ro,
 	    sizeof(ro)) < 0) {
 		rc = -errno;
@@ -494,7 +519,9 @@ worker_run(struct worker_spec *spec)
 	fds[FD_LOG - FD_RESULT] = job->stderr_fd;
 	fds[FD_SYNC - FD_RESULT] = spec->sync_fd;
 	fds[FD_PARENT - FD_RESULT] = spec->parent_pidfd;
+	fds[FD_ROOT - FD_RESULT] = worker_root_mnt;
 	worker_fd_place(fds, FD_NFIXED - FD_RESULT);
+	worker_root_mnt = fds[FD_ROOT - FD_RESULT];
 	spec->result_fd = fds[0];
 	job->input_fd = fds[1];
 	job->stdout_fd = fds[2];
@@ -515,8 +542,10 @@ worker_run(struct worker_spec *spec)
 	worker_rlimit_set(RLIMIT_CORE, 0, 0);
 	rep->layers |= SANDBOX_RLIMITS;	/* NOFILE once the root is built */
 
-	/* layer 2: namespaces that show nothing of the host */
-	worker_ns_opaque(spec);
+	/* layer 2: namespaces that show nothing of the host (a pooled
+	 * worker did it while parked) */
+	if (!spec->pooled)
+		worker_ns_opaque(spec);
 
 	/* layer 2: the mount namespace, first what needs the old identity */
 	if (chdir(spec->workdir) < 0)
@@ -584,7 +613,6 @@ worker_run(struct worker_spec *spec)
 		sandbox_report_degrade(rep, "seccomp", rc);
 
 	memset(&out, 0, sizeof(out));
-	sandbox_report_json(rep, out.isolation, sizeof(out.isolation));
 	started = WORKER_STARTED;
 	if (fd_write_all(spec->result_fd, &started, 1) < 0)
 		_exit(WORKER_FAIL);
@@ -599,6 +627,8 @@ worker_run(struct worker_spec *spec)
 		out.rc = native_job_run(job, &out);
 	else
 		out.rc = wasm_job_run(job, &out.res);
+	/* the report travels with the result: written after, not before */
+	sandbox_report_json(rep, out.isolation, sizeof(out.isolation));
 	(void)!fd_write_all(spec->result_fd, &out, sizeof(out));
 	_exit(0);
 }

@@ -42,6 +42,15 @@ int64_t now_real_ns(void);
 struct rusage;
 int rusage_cpu_reached(const struct rusage *ru, uint64_t seconds);
 
+/*
+ * The parsers' way to fail with a reason: formats a one-line reason into
+ * why (nothing when why is NULL or whylen 0) and returns rc.
+ */
+int why_fail(char *why, size_t whylen, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int why_vfail(char *why, size_t whylen, int rc, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
 /* Lower-case hex of n bytes into out (2n+1 bytes, NUL-terminated). */
 void hex_encode(const uint8_t *in, size_t n, char *out);
 

@@ -63,10 +63,8 @@ why_set(char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (why == NULL || whylen == 0)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
+	(void)why_vfail(why, whylen, 0, fmt, ap);
 	va_end(ap);
 }
 

@@ -20,6 +20,7 @@
 
 #include "kiln/error.h"
 #include "kiln/native.h"
+#include "kiln/util.h"
 
 #if defined(__x86_64__)
 #define ELF_MACHINE		EM_X86_64
@@ -56,13 +57,12 @@ static int __attribute__((format(printf, 2, 3)))
 elf_fail(struct elf *e, const char *fmt, ...)
 {
 	va_list ap;
+	int rc;
 
-	if (e->why != NULL && e->whylen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(e->why, e->whylen, fmt, ap);
-		va_end(ap);
-	}
-	return -KILN_EINVAL_MODULE;
+	va_start(ap, fmt);
+	rc = why_vfail(e->why, e->whylen, -KILN_EINVAL_MODULE, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 /* Whether [off, off + size) lies inside the input. */
@@ -337,6 +337,20 @@ native_elf_is(const uint8_t *bytes, size_t len)
 	    memcmp(bytes, ELFMAG, SELFMAG) == 0;
 }
 
+/* A parse of bytes, reasons into why (cleared: "" on success). */
+static void
+elf_init(struct elf *e, const uint8_t *bytes, size_t len, char *why,
+    size_t whylen)
+{
+	memset(e, 0, sizeof(*e));
+	e->b = bytes;
+	e->len = bytes == NULL ? 0 : len;
+	e->why = why;
+	e->whylen = whylen;
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+}
+
 int
 native_elf_admit(const uint8_t *bytes, size_t len,
     struct native_elf_info *info, char *why, size_t whylen)
@@ -344,15 +358,9 @@ native_elf_admit(const uint8_t *bytes, size_t len,
 	struct elf e;
 	int rc;
 
-	memset(&e, 0, sizeof(e));
-	e.b = bytes;
-	e.len = bytes == NULL ? 0 : len;
-	e.why = why;
-	e.whylen = whylen;
+	elf_init(&e, bytes, len, why, whylen);
 	e.exec = 1;
 	memset(info, 0, sizeof(*info));
-	if (why != NULL && whylen > 0)
-		why[0] = '\0';
 	if ((rc = parse_ehdr(&e)) != 0 || (rc = parse_phdrs(&e)) != 0 ||
 	    (rc = check_exec(&e, info)) != 0)
 		goto fail;
@@ -374,14 +382,8 @@ native_elf_needed(const uint8_t *bytes, size_t len,
 	struct elf e;
 	int rc;
 
-	memset(&e, 0, sizeof(e));
-	e.b = bytes;
-	e.len = bytes == NULL ? 0 : len;
-	e.why = why;
-	e.whylen = whylen;
+	elf_init(&e, bytes, len, why, whylen);
 	*n = 0;
-	if (why != NULL && whylen > 0)
-		why[0] = '\0';
 	if (max < 0)
 		max = 0;
 	if ((rc = parse_ehdr(&e)) != 0 || (rc = parse_phdrs(&e)) != 0)

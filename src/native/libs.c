@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,19 +47,6 @@ static const char *const lib_dirs[] = {
 
 /* A manifest is at most this long: NATIVE_LIBS_MAX lines of two paths. */
 #define MANIFEST_MAX	((size_t)NATIVE_LIBS_MAX * 2 * NATIVE_PATH_MAX)
-
-static int __attribute__((format(printf, 4, 5)))
-libs_fail(char *why, size_t whylen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why != NULL && whylen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 /*
  * An absolute, canonical path: every component non-empty and neither "."
@@ -102,39 +88,39 @@ lib_open(const char *root, const char *path, char src[NATIVE_PATH_MAX],
 
 	if ((size_t)snprintf(full, sizeof(full), "%s%s", root, path) >=
 	    sizeof(full))
-		return libs_fail(why, whylen, -ENAMETOOLONG,
+		return why_fail(why, whylen, -ENAMETOOLONG,
 		    "path of %s too long", path);
 	if (realpath(full, real) == NULL) {
 		rc = -errno;
-		return libs_fail(why, whylen, rc, "%s: %s", full,
+		return why_fail(why, whylen, rc, "%s: %s", full,
 		    strerror(-rc));
 	}
 	if (strlen(real) >= NATIVE_PATH_MAX)
-		return libs_fail(why, whylen, -ENAMETOOLONG,
+		return why_fail(why, whylen, -ENAMETOOLONG,
 		    "%s: resolved path too long", full);
 	if ((fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
 	    O_NONBLOCK)) < 0) {
 		rc = -errno;
-		return libs_fail(why, whylen, rc, "%s: %s", real,
+		return why_fail(why, whylen, rc, "%s: %s", real,
 		    strerror(-rc));
 	}
 	if (fstat(fd, &st) < 0) {
-		rc = libs_fail(why, whylen, -errno, "%s: %s", real,
+		rc = why_fail(why, whylen, -errno, "%s: %s", real,
 		    strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		rc = libs_fail(why, whylen, -EPERM, "%s is not a regular file",
+		rc = why_fail(why, whylen, -EPERM, "%s is not a regular file",
 		    real);
 		goto out;
 	}
 	if (st.st_uid != 0) {
-		rc = libs_fail(why, whylen, -EPERM, "%s is not owned by root",
+		rc = why_fail(why, whylen, -EPERM, "%s is not owned by root",
 		    real);
 		goto out;
 	}
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		rc = libs_fail(why, whylen, -EPERM,
+		rc = why_fail(why, whylen, -EPERM,
 		    "%s is writable by group or others", real);
 		goto out;
 	}
@@ -157,20 +143,20 @@ lib_needed(int fd, const char *name, char needed[][NATIVE_NAME_MAX],
 
 	*n = 0;
 	if (fstat(fd, &st) < 0)
-		return libs_fail(why, whylen, -errno, "library %s: %s", name,
+		return why_fail(why, whylen, -errno, "library %s: %s", name,
 		    strerror(errno));
 	if (st.st_size <= 0)
-		return libs_fail(why, whylen, -KILN_EINVAL_MODULE,
+		return why_fail(why, whylen, -KILN_EINVAL_MODULE,
 		    "library %s: empty file", name);
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED)
-		return libs_fail(why, whylen, -errno, "library %s: mmap: %s",
+		return why_fail(why, whylen, -errno, "library %s: mmap: %s",
 		    name, strerror(errno));
 	rc = native_elf_needed(map, (size_t)st.st_size, needed,
 	    NATIVE_NEEDED_MAX, n, reason, sizeof(reason));
 	munmap(map, (size_t)st.st_size);
 	if (rc != 0)
-		return libs_fail(why, whylen, rc, "library %s: %s", name,
+		return why_fail(why, whylen, rc, "library %s: %s", name,
 		    reason);
 	return 0;
 }
@@ -182,14 +168,14 @@ bind_add(struct native_libs *out, const char *src, const char *dst,
 	struct native_bind *b;
 
 	if (out->n == NATIVE_LIBS_MAX)
-		return libs_fail(why, whylen, -E2BIG,
+		return why_fail(why, whylen, -E2BIG,
 		    "more than %d libraries needed", NATIVE_LIBS_MAX);
 	b = &out->b[out->n];
 	if ((size_t)snprintf(b->src, sizeof(b->src), "%s", src) >=
 	    sizeof(b->src) ||
 	    (size_t)snprintf(b->dst, sizeof(b->dst), "%s", dst) >=
 	    sizeof(b->dst))
-		return libs_fail(why, whylen, -ENAMETOOLONG,
+		return why_fail(why, whylen, -ENAMETOOLONG,
 		    "path of %s too long", dst);
 	out->n++;
 	return 0;
@@ -222,12 +208,12 @@ queue_add(char (*queue)[NATIVE_NAME_MAX], int *nqueue, int cap,
 		if (strnlen(names[i], NATIVE_NAME_MAX) == NATIVE_NAME_MAX ||
 		    names[i][0] == '\0' || strchr(names[i], '/') != NULL ||
 		    strcmp(names[i], ".") == 0 || strcmp(names[i], "..") == 0)
-			return libs_fail(why, whylen, -KILN_EINVAL_MODULE,
+			return why_fail(why, whylen, -KILN_EINVAL_MODULE,
 			    "needed name is not a plain soname");
 		if (name_seen(queue, *nqueue, interp_name, names[i]))
 			continue;
 		if (*nqueue == cap)
-			return libs_fail(why, whylen, -E2BIG,
+			return why_fail(why, whylen, -E2BIG,
 			    "more than %d libraries needed", NATIVE_LIBS_MAX);
 		memcpy(queue[*nqueue], names[i], strlen(names[i]) + 1);
 		(*nqueue)++;
@@ -255,13 +241,13 @@ native_libs_resolve(const char *root, const char *interp,
 	if (interp[0] == '\0' && nneeded == 0)
 		return 0;
 	if (interp[0] == '\0')
-		return libs_fail(why, whylen, -KILN_EINVAL_MODULE,
+		return why_fail(why, whylen, -KILN_EINVAL_MODULE,
 		    "libraries needed without an interpreter");
 	if (!path_ok(interp, strlen(interp)))
-		return libs_fail(why, whylen, -KILN_EINVAL_MODULE,
+		return why_fail(why, whylen, -KILN_EINVAL_MODULE,
 		    "interpreter path not canonical");
 	if (nneeded < 0 || nneeded > NATIVE_NEEDED_MAX)
-		return libs_fail(why, whylen, -EINVAL, "bad needed count %d",
+		return why_fail(why, whylen, -EINVAL, "bad needed count %d",
 		    nneeded);
 	/* the root as a prefix: "" for the host, no trailing slash */
 	if (root == NULL)
@@ -270,7 +256,7 @@ native_libs_resolve(const char *root, const char *interp,
 	while (rootlen > 0 && root[rootlen - 1] == '/')
 		rootlen--;
 	if (rootlen >= sizeof(prefix))
-		return libs_fail(why, whylen, -ENAMETOOLONG, "root too long");
+		return why_fail(why, whylen, -ENAMETOOLONG, "root too long");
 	memcpy(prefix, root, rootlen);
 	prefix[rootlen] = '\0';
 
@@ -297,20 +283,20 @@ native_libs_resolve(const char *root, const char *interp,
 
 			if ((size_t)snprintf(probe, sizeof(probe), "%s%s/%s",
 			    prefix, lib_dirs[d], queue[i]) >= sizeof(probe)) {
-				rc = libs_fail(why, whylen, -ENAMETOOLONG,
+				rc = why_fail(why, whylen, -ENAMETOOLONG,
 				    "path of %s too long", queue[i]);
 				goto fail;
 			}
 			if (stat(probe, &st) == 0)
 				break;
 			if (errno != ENOENT && errno != ENOTDIR) {
-				rc = libs_fail(why, whylen, -errno, "%s: %s",
+				rc = why_fail(why, whylen, -errno, "%s: %s",
 				    probe, strerror(errno));
 				goto fail;
 			}
 		}
 		if (d == NLIB_DIRS) {
-			rc = libs_fail(why, whylen, -ENOENT,
+			rc = why_fail(why, whylen, -ENOENT,
 			    "library %s not found", queue[i]);
 			goto fail;
 		}

@@ -108,6 +108,25 @@ rusage_cpu_reached(const struct rusage *ru, uint64_t seconds)
 	return us >= seconds * 1000000;
 }
 
+int
+why_vfail(char *why, size_t whylen, int rc, const char *fmt, va_list ap)
+{
+	if (why != NULL && whylen > 0)
+		vsnprintf(why, whylen, fmt, ap);
+	return rc;
+}
+
+int
+why_fail(char *why, size_t whylen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rc = why_vfail(why, whylen, rc, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
 void
 hex_encode(const uint8_t *in, size_t n, char *out)
 {

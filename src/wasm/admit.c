@@ -89,11 +89,9 @@ admit_fail(struct admit *a, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (a->why != NULL && a->whylen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(a->why, a->whylen, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	rc = why_vfail(a->why, a->whylen, rc, fmt, ap);
+	va_end(ap);
 	return rc;
 }
 

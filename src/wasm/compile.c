@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,19 +271,6 @@ wasm_cache_key(const char *module_digest, char key[65])
 	hex_encode(h, sizeof(h), key);
 }
 
-static int __attribute__((format(printf, 4, 5)))
-compile_fail(int rc, char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why != NULL && whylen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 /*
  * The number of import-module parameters of Z_guest_instantiate in the
  * generated header: one per imported module, in wasm2c's order.
@@ -421,12 +407,12 @@ wasm_module_compile_flags(const char *wasm_path, const char *so_path,
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
 	if ((fd = open(wasm_path, O_RDONLY | O_CLOEXEC)) == -1)
-		return compile_fail(-errno, why, whylen, "open %s: %s",
+		return why_fail(why, whylen, -errno, "open %s: %s",
 		    wasm_path, strerror(errno));
 	rc = fd_slurp(fd, COMPILE_WASM_MAX, &bytes, &len);
 	close(fd);
 	if (rc < 0)
-		return compile_fail(rc, why, whylen, "read %s: %s", wasm_path,
+		return why_fail(why, whylen, rc, "read %s: %s", wasm_path,
 		    kiln_strerror(rc));
 	/* Defence in depth, and the entry name the shim calls. */
 	rc = wasm_module_admit(bytes, len, UINT32_MAX, &info, why, whylen);
@@ -441,22 +427,22 @@ wasm_module_compile_flags(const char *wasm_path, const char *so_path,
 		rc = tool_run(argv_v, &out, &err);
 	}
 	if (rc < 0)
-		return compile_fail(rc, why, whylen, "wasm-validate: %s",
+		return why_fail(why, whylen, rc, "wasm-validate: %s",
 		    kiln_strerror(rc));
 	if (rc != 0) {
 		tool_line(&err, line, sizeof(line));
 		/* "<path>:<offset>: error: ..." names our scratch directory;
 		 * a tenant sees only "<offset>: error: ..." */
 		n = strlen(wasm_path);
-		return compile_fail(rc == 1 ? -KILN_EINVAL_MODULE :
-		    -KILN_ECOMPILE, why, whylen, "%s",
+		return why_fail(why, whylen, rc == 1 ? -KILN_EINVAL_MODULE :
+		    -KILN_ECOMPILE, "%s",
 		    strncmp(line, wasm_path, n) == 0 && line[n] == ':' ?
 		    line + n + 1 : line);
 	}
 
 	dir = xasprintf("%s/kiln-wasm-XXXXXX", scratch_dir);
 	if (mkdtemp(dir) == NULL) {
-		rc = compile_fail(-errno, why, whylen, "mkdtemp in %s: %s",
+		rc = why_fail(why, whylen, -errno, "mkdtemp in %s: %s",
 		    scratch_dir, strerror(errno));
 		free(dir);
 		return rc;
@@ -475,24 +461,24 @@ wasm_module_compile_flags(const char *wasm_path, const char *so_path,
 	}
 	if (rc != 0) {
 		tool_line(&err, line, sizeof(line));
-		rc = compile_fail(-KILN_ECOMPILE, why, whylen, "wasm2c: %s",
+		rc = why_fail(why, whylen, -KILN_ECOMPILE, "wasm2c: %s",
 		    rc < 0 ? kiln_strerror(rc) : line);
 		goto out_clean;
 	}
 	if ((arity = compile_arity(m_h)) < 0) {
-		rc = compile_fail(-KILN_ECOMPILE, why, whylen,
+		rc = why_fail(why, whylen, -KILN_ECOMPILE,
 		    "wasm2c: unexpected header");
 		goto out_clean;
 	}
 	if ((rc = compile_write_shim(shim_c, arity, info.entry_is_start)) < 0) {
-		compile_fail(rc, why, whylen, "write shim: %s",
+		why_fail(why, whylen, rc, "write shim: %s",
 		    kiln_strerror(rc));
 		goto out_clean;
 	}
 
 	tmp_so = xasprintf("%s.tmp-XXXXXX", so_path);
 	if ((fd = mkostemp(tmp_so, O_CLOEXEC)) == -1) {
-		rc = compile_fail(-errno, why, whylen, "create %s: %s", tmp_so,
+		rc = why_fail(why, whylen, -errno, "create %s: %s", tmp_so,
 		    strerror(errno));
 		free(tmp_so);
 		tmp_so = NULL;
@@ -503,7 +489,7 @@ wasm_module_compile_flags(const char *wasm_path, const char *so_path,
 	rc = tool_run(argv, &out, &err);
 	if (rc != 0) {
 		tool_line(&err, line, sizeof(line));
-		rc = compile_fail(-KILN_ECOMPILE, why, whylen, "cc: %s",
+		rc = why_fail(why, whylen, -KILN_ECOMPILE, "cc: %s",
 		    rc < 0 ? kiln_strerror(rc) : line);
 		goto out_unlink;
 	}
@@ -514,7 +500,7 @@ wasm_module_compile_flags(const char *wasm_path, const char *so_path,
 	    rename(tmp_so, so_path) == -1)
 		rc = -errno;
 	if (rc < 0) {
-		compile_fail(rc, why, whylen, "install %s: %s", so_path,
+		why_fail(why, whylen, rc, "install %s: %s", so_path,
 		    kiln_strerror(rc));
 		goto out_unlink;
 	}

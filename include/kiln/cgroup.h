@@ -40,6 +40,13 @@ struct cgroup_env {
 	int			 nhier;		/* used entries of hier[] */
 	struct cgroup_hier	 hier[CGROUP_HIER_MAX];
 	char			 desc[64];	/* "v1:memory,pids,cpu,..." */
+	/*
+	 * "k<pid>-<hex>.": the probing process's prefix of every job cgroup
+	 * name, so that what a process killed with SIGKILL leaves behind is
+	 * known to be stale (cgroup_env_reap_stale) and never collides with
+	 * its successor's cgroups (a requeued job keeps its id).
+	 */
+	char			 tag[32];
 };
 
 struct cgroup_limits {
@@ -92,7 +99,15 @@ int cgroup_env_probe(struct cgroup_env *env, char *why, size_t whylen);
 void cgroup_env_clear(struct cgroup_env *env);
 
 /*
- * Creates "kiln-jobs/<job_id>" in every hierarchy of env and writes the
+ * Removes the job cgroups that processes no longer alive left behind (a
+ * kilnd killed with SIGKILL): every "k<pid>-*" in "kiln-jobs" whose pid
+ * does not exist, when it is empty.  Never fails; returns how many it
+ * removed.
+ */
+int cgroup_env_reap_stale(const struct cgroup_env *env);
+
+/*
+ * Creates "kiln-jobs/<tag><job_id>" in every hierarchy of env and writes the
  * limits: v1 memory.limit_in_bytes and memory.memsw.limit_in_bytes (if the
  * kernel has swap accounting), pids.max, cpu.cfs_period_us=100000 and
  * cpu.cfs_quota_us; v2 memory.max, memory.swap.max=0, pids.max, cpu.max.

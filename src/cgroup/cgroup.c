@@ -12,7 +12,8 @@
  *   under the cgroup /proc/self/cgroup names for that controller; else
  *   none.  Our machines are hybrid: cgroup2 (/sys/fs/cgroup/unified) has
  *   only hugetlb, so v1 is what runs here and in CI.
- * - Everything lives in "<own>/kiln-jobs/<job id>".  Nothing outside our
+ * - Everything lives in "<own>/kiln-jobs/<tag><job id>", the tag naming
+ *   the process that made it (cgroup_env_reap_stale).  Nothing outside our
  *   own subtree is touched; on v2 this process may move itself into the
  *   leaf "<own>/kiln-daemon" to satisfy the no-internal-process rule.
  * - Memory limits count touched pages only: the 8 GiB PROT_NONE
@@ -25,6 +26,7 @@
  *   is killed takes several rounds; pids.max bounds how many.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -504,6 +506,8 @@ cgroup_env_probe(struct cgroup_env *env, char *why, size_t whylen)
 	memset(env, 0, sizeof(*env));
  out_desc:
 	desc_build(env);
+	snprintf(env->tag, sizeof(env->tag), "k%d-%llx.", (int)getpid(),
+	    (unsigned long long)now_real_ns());
 	rc = 0;
 	free(minfo);
  out_self:
@@ -521,6 +525,31 @@ cgroup_env_clear(struct cgroup_env *env)
 	env->nhier = 0;
 	env->ctrls = 0;
 	env->mode = CGROUP_MODE_NONE;
+}
+
+int
+cgroup_env_reap_stale(const struct cgroup_env *env)
+{
+	struct dirent *de;
+	char path[PATH_MAX + 300];
+	int h, pid, n = 0;
+	DIR *d;
+
+	for (h = 0; h < env->nhier; h++) {
+		if ((d = opendir(env->hier[h].path)) == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL) {
+			if (sscanf(de->d_name, "k%d-", &pid) != 1 || pid <= 0 ||
+			    kill(pid, 0) == 0 || errno != ESRCH)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s",
+			    env->hier[h].path, de->d_name);
+			if (rmdir(path) == 0)	/* EBUSY: not empty */
+				n++;
+		}
+		closedir(d);
+	}
+	return n;
 }
 
 static int
@@ -598,7 +627,8 @@ cgroup_job_create(const struct cgroup_env *env, const char *job_id,
 		return -EINVAL;
 	out->mode = env->mode;
 	for (h = 0; h < env->nhier; h++) {
-		out->path[h] = xasprintf("%s/%s", env->hier[h].path, job_id);
+		out->path[h] = xasprintf("%s/%s%s", env->hier[h].path,
+		    env->tag, job_id);
 		out->ctrls[h] = env->hier[h].ctrls;
 		out->fd[h] = -1;
 		out->nhier = h + 1;

@@ -296,6 +296,9 @@ launcher_cgroups_probe(struct launcher *l)
 		return;
 	}
 	log_info("job cgroups: %s", l->cg.desc);
+	/* what a launcher killed with SIGKILL left behind */
+	if ((rc = cgroup_env_reap_stale(&l->cg)) > 0)
+		log_info("removed %d stale job cgroups", rc);
 }
 
 /*
@@ -738,6 +741,25 @@ core_dispatch(struct launcher *l, struct msg *m)
 	}
 }
 
+/*
+ * Before exiting: kills and reaps every child and idle worker, removing
+ * their cgroups and scratch directories (the core has gone: nobody hears
+ * about them; the next core requeues their jobs).
+ */
+static void
+launcher_stop(struct launcher *l)
+{
+	int i;
+
+	sandbox_pool_drain(&l->pool);
+	for (i = l->nkids - 1; i >= 0; i--) {
+		pidfd_kill(l->kids[i]->pidfd);
+		while (waitpid(l->kids[i]->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		child_free(l, i);
+	}
+}
+
 /* Whether a worker is between its spawn (or take) and WORKER_STARTED. */
 static int
 workers_starting(const struct launcher *l)
@@ -863,6 +885,7 @@ launcher_proc_main(struct config *conf)
 			}
 			if (rc == -EPIPE) {
 				log_info("core went away: exiting");
+				launcher_stop(&l);
 				return 0;
 			}
 			if (rc < 0)

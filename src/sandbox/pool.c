@@ -95,7 +95,7 @@ sandbox_pool_fill(struct sandbox_pool *pool)
 	if (pool->n >= pool->target)
 		return 0;
 	if (pool->cg != NULL) {
-		snprintf(name, sizeof(name), "pool-%d-%llu", (int)getpid(),
+		snprintf(name, sizeof(name), "pool-%llu",
 		    (unsigned long long)++pool->made);
 		if ((rc = cgroup_job_create(pool->cg, name, &pool->preset,
 		    &cg)) < 0)

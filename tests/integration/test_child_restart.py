@@ -41,6 +41,21 @@ def replaced(k, old, roles):
     return K.wait_for(check, 30, 'new ' + ', '.join(roles))
 
 
+def job_cgroups(pid, launcher):
+    """Names in the job cgroup directories of pid's cgroups (v1: one per
+    controller hierarchy) made by the launcher with that pid."""
+    names = []
+    with open('/proc/%d/cgroup' % pid) as f:
+        for line in f:
+            _, ctrls, path = line.rstrip('\n').split(':', 2)
+            for ctrl in ctrls.split(','):
+                d = '/sys/fs/cgroup/%s%s/kiln-jobs' % (ctrl, path)
+                if os.path.isdir(d):
+                    names += [n for n in os.listdir(d)
+                              if n.startswith('k%d-' % launcher)]
+    return names
+
+
 def hello_works(k, hello):
     j = k.wait_terminal(k.submit_ok(hello, args=['again'])['id'])
     K.check_job(j, state='SUCCEEDED', exit_code=0, attempts=0)
@@ -75,6 +90,12 @@ def test_restarts():
         done = k.wait_terminal(job['id'])
         K.check_job(done, state='SUCCEEDED', attempts=1, exit_code=0)
         eq(k.output(job['id']), K.native_matmul(N), 'requeued output')
+        # the rerun has its own cgroup (a new launcher, new names), and
+        # the new launcher removed what the killed one left behind
+        eq(('cgroup' in done['isolation']['layers'],
+            done['isolation']['degraded']), (True, []), 'rerun isolation')
+        eq(job_cgroups(now['launcher'], old['launcher']), [],
+           'cgroups of the killed launcher')
         eq(k.events(job['id']),
            [('PENDING', ''), ('VERIFYING', ''), ('QUEUED', ''),
             ('SCHEDULED', ''), ('RUNNING', ''),

@@ -659,6 +659,63 @@ test_two_jobs_are_distinct(void **state)
 }
 
 /* After a failed assertion: remove what the test left behind. */
+/*
+ * A SIGKILLed process's job cgroups are stale: cgroup_env_reap_stale
+ * removes the empty ones of a pid that no longer exists, and nothing of
+ * a live process (this one's), nor a stale one that still holds a task.
+ */
+static void
+test_reap_stale(void **state)
+{
+	char dead[PATH_MAX + 64], busy[PATH_MAX + 64], procs[PATH_MAX + 80];
+	struct cgroup_job job;
+	struct stat st;
+	pid_t gone, pid;
+	int h, status, fd;
+
+	/* a pid that existed and is gone */
+	if ((gone = fork()) == 0)
+		_exit(0);
+	assert_int_equal(waitpid(gone, &status, 0), gone);
+	assert_int_equal(cgroup_job_create(&env, job_name("mine"),
+	    &(struct cgroup_limits){ 0, 0, 0 }, &job), 0);
+	for (h = 0; h < env.nhier; h++) {
+		snprintf(dead, sizeof(dead), "%s/k%d-1.job_x", env.hier[h].path,
+		    (int)gone);
+		assert_int_equal(mkdir(dead, 0755), 0);
+	}
+	/* a stale one of the same pid with a task in it */
+	snprintf(busy, sizeof(busy), "%s/k%d-2.job_y", env.hier[0].path,
+	    (int)gone);
+	assert_int_equal(mkdir(busy, 0755), 0);
+	if ((pid = fork()) == 0) {
+		/* dies with the test, holds none of its descriptors */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close_range(0, ~0u, 0);
+		pause();
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", busy);
+	assert_true((fd = open(procs, O_WRONLY)) >= 0);
+	assert_true(dprintf(fd, "%d", (int)pid) > 0);
+	close(fd);
+
+	/* at least these: other processes' may have been stale too */
+	assert_true(cgroup_env_reap_stale(&env) >= env.nhier);
+	for (h = 0; h < env.nhier; h++) {
+		snprintf(dead, sizeof(dead), "%s/k%d-1.job_x", env.hier[h].path,
+		    (int)gone);
+		assert_int_equal(stat(dead, &st), -1);		/* removed */
+		assert_int_equal(stat(job.path[h], &st), 0);	/* ours: kept */
+	}
+	assert_int_equal(stat(busy, &st), 0);			/* busy: kept */
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(rmdir(busy), 0);
+	assert_int_equal(cgroup_job_destroy(&job), 0);
+}
+
 static void
 sweep(void)
 {
@@ -667,7 +724,7 @@ sweep(void)
 	DIR *d;
 	int h;
 
-	snprintf(prefix, sizeof(prefix), "t%ld-", (long)getpid());
+	snprintf(prefix, sizeof(prefix), "%s", env.tag);
 	for (h = 0; h < env.nhier; h++) {
 		if ((d = opendir(env.hier[h].path)) == NULL)
 			continue;
@@ -695,6 +752,7 @@ main(void)
 		cmocka_unit_test(test_kill_stops_fork_loop),
 		cmocka_unit_test(test_destroy_removes_dirs),
 		cmocka_unit_test(test_two_jobs_are_distinct),
+		cmocka_unit_test(test_reap_stale),
 	};
 	char why[512];
 	int rc;

@@ -178,7 +178,10 @@ compiler_run(const struct compiler_spec *spec)
 
 	/* resources: the deadline is the launcher's, these are backstops */
 	limit(RLIMIT_CPU, spec->cpu_s);
+#if !defined(__SANITIZE_ADDRESS__)
+	/* (a sanitized launcher's fork already maps terabytes of shadow) */
 	limit(RLIMIT_AS, spec->mem_bytes);
+#endif
 	limit(RLIMIT_FSIZE, 256u << 20);
 	limit(RLIMIT_CORE, 0);
 	/* no network, no shared IPC, its own hostname; degrade if refused */

@@ -133,6 +133,30 @@ out:
 	return rc;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+/*
+ * Sanitizer builds (build-asan) only: the runtime's own calls, its signal
+ * stack (sigaltstack, at exit) and, to print a report, its reading of
+ * /proc/self/exe and /proc/self/maps (readlink, open) and its terminal
+ * check (ioctl).  LeakSanitizer's check at exit would need clone and
+ * ptrace, which no profile allows: it is off in a confined process.
+ * Every allow-list gets them (the native profile lists them anyway).
+ */
+static const int sanitizer_allow[] = {
+	SCMP_SYS(sigaltstack), SCMP_SYS(readlink), SCMP_SYS(readlinkat),
+	SCMP_SYS(open), SCMP_SYS(ioctl),
+};
+static int policy_confined;
+
+int __lsan_is_turned_off(void);
+
+int
+__lsan_is_turned_off(void)
+{
+	return policy_confined;
+}
+#endif
+
 /* Compiles allow (after checking it against never_allow) into out. */
 static int
 policy_compile(const int *allow, size_t n, struct sandbox_bpf *out)
@@ -153,6 +177,16 @@ policy_compile(const int *allow, size_t n, struct sandbox_bpf *out)
 			return rc;
 		}
 	}
+#if defined(__SANITIZE_ADDRESS__)
+	for (i = 0; i < NELEM(sanitizer_allow); i++) {
+		if (!policy_allowed(allow, n, sanitizer_allow[i]) &&
+		    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+		    sanitizer_allow[i], 0)) < 0) {
+			seccomp_release(ctx);
+			return rc;
+		}
+	}
+#endif
 	return policy_export(ctx, out);
 }
 
@@ -447,44 +481,13 @@ static const int core_allow[] = {
 #define LL_FS_CORE	((1ULL << 1) | (1ULL << 2) | (1ULL << 3) | \
 	(1ULL << 4) | (1ULL << 5) | (1ULL << 7) | (1ULL << 8))
 
-#if defined(__SANITIZE_ADDRESS__)
-/*
- * Sanitizer builds (build-asan) only: the runtime's own calls, its signal
- * stack (sigaltstack, at exit) and, to print a report, its reading of
- * /proc/self/exe and /proc/self/maps (readlink, open) and its terminal
- * check (ioctl).  LeakSanitizer's check at exit would need clone and
- * ptrace, which no profile allows: it is off in a confined process.
- */
-static const int sanitizer_allow[] = {
-	SCMP_SYS(sigaltstack), SCMP_SYS(readlink), SCMP_SYS(readlinkat),
-	SCMP_SYS(open), SCMP_SYS(ioctl),
-};
-static int policy_confined;
-
-int __lsan_is_turned_off(void);
-
-int
-__lsan_is_turned_off(void)
-{
-	return policy_confined;
-}
-#endif
 
 int
 policy_seccomp(enum policy_profile profile, struct sandbox_bpf *out)
 {
-	int all[NELEM(api_allow) + NELEM(core_allow) + 8];
-	const int *allow = profile == POLICY_API ? api_allow : core_allow;
-	size_t i, n = profile == POLICY_API ? NELEM(api_allow) :
-	    NELEM(core_allow);
-
-	for (i = 0; i < n; i++)
-		all[i] = allow[i];
-#if defined(__SANITIZE_ADDRESS__)
-	for (i = 0; i < NELEM(sanitizer_allow); i++)
-		all[n++] = sanitizer_allow[i];
-#endif
-	return policy_compile(all, n, out);
+	return profile == POLICY_API ?
+	    policy_compile(api_allow, NELEM(api_allow), out) :
+	    policy_compile(core_allow, NELEM(core_allow), out);
 }
 
 void

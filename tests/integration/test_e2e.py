@@ -8,8 +8,9 @@ says; a page of jobs larger than one internal message arrives whole.
 """
 import hashlib
 import json
-import subprocess
+import os
 import re
+import subprocess
 
 import kilnlib as K
 from kilnlib import eq
@@ -247,6 +248,11 @@ def test_guest_outcomes():
         ('start_write', 'SUCCEEDED', '', 0, b'start\nrun\n', b''),
         ('env', 'SUCCEEDED', '', 0, b'A=1\0B=two\0', b''),
     ]
+    if os.environ.get('KILN_SANITIZED') == '1':
+        # under AddressSanitizer a guest's hardware fault is not the
+        # runtime's to turn into a trap (the unsanitized run covers them)
+        print('sanitized build: skipping the fault traps oob and stack')
+        cases = [c for c in cases if c[0] not in ('oob', 'stack')]
     with K.Kilnd(tenants={'t0': {'max_pages': 64}}, gpus=4,
                  kilnd=conf) as k:
         k.start()

@@ -244,7 +244,7 @@ int sandbox_policy_worker_native(struct sandbox_bpf *out);
 struct sandbox_landlock_rule;
 
 /* Rules of the native profile's Landlock, at most this many. */
-#define SANDBOX_NATIVE_RULES	4
+#define SANDBOX_NATIVE_RULES	3
 
 /*
  * The native worker's Landlock, inside its new root: ll as for wasm, and

@@ -1,13 +1,14 @@
 /*
  * The launcher process (root): started before the parent grows, it spawns
  * one sandboxed worker per job (sandbox_worker_spawn: clone3 into new
- * namespaces, with the seccomp filter compiled here once at start), or
- * takes one from its warm pool (src/sandbox/pool.c, refilled from the poll
- * loop), and forks one compiler per new module, and is the only
- * process that kills them.  Wall-clock deadlines are enforced here through
- * pidfds; CPU time has an RLIMIT_CPU backstop in the worker.  It talks only
- * to the core; when the core goes away it exits and its workers die with
- * it (PR_SET_PDEATHSIG).
+ * namespaces, with the seccomp filters, wasm and native, compiled here
+ * once at start), or takes one from its warm pool (src/sandbox/pool.c,
+ * refilled from the poll loop); it forks one compiler per new wasm module
+ * and resolves a new native module's libraries itself, and is the only
+ * process that kills its children.  Wall-clock deadlines are enforced
+ * here through pidfds; CPU time by RLIMIT_CPU in the worker.  It talks
+ * only to the core; when the core goes away it kills and reaps its
+ * children, removes their cgroups and exits.
  */
 #include <errno.h>
 #include <fcntl.h>

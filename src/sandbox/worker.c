@@ -2,9 +2,12 @@
  * A worker: one process, created by sandbox_worker_spawn inside its own
  * namespaces, that runs exactly one job and exits.  It applies the layers
  * of DESIGN §6 before touching the tenant's module: control, resources,
- * user and group, a root filesystem that is a tmpfs holding only the
- * compiled module, no capabilities, no_new_privs, Landlock and, last,
- * the seccomp filter the launcher compiled at start.  A layer that cannot
+ * namespaces that show nothing of the host, user and group, a root
+ * filesystem that is a tmpfs holding only the compiled module (for a
+ * native job: its executable, libraries, /proc and /tmp), no
+ * capabilities, no_new_privs, Landlock and, last, the seccomp filter the
+ * launcher compiled at start for the job's kind.  Then it runs the wasm
+ * guest in-process, or stays the init of a native one (native.c).  A layer that cannot
  * be applied is recorded in the isolation report, which travels back with
  * the result; a failure that would leave the worker in an unknown state
  * ends it (exit 126, an infrastructure failure the core retries).

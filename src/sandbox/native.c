@@ -151,6 +151,9 @@ native_job_run(const struct wasm_job *job, struct worker_result *out)
 		return -errno;
 	if (pid == 0)
 		native_child(job, in[0], o[1], e[1], ep[1]);
+	/* a guest that closes its stdin must not kill its init (which is
+	 * immune anyway as pid 1, but not without a pid namespace) */
+	signal(SIGPIPE, SIG_IGN);
 	close(in[0]);
 	close(o[1]);
 	close(e[1]);

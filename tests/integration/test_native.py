@@ -94,6 +94,20 @@ def test_native_hello():
         k.stop()
 
 
+CLOSER = r'''
+#include <stdio.h>
+#include <unistd.h>
+int main(void) {
+	char c;
+	if (read(0, &c, 1) != 1)
+		return 2;
+	close(0);
+	printf("read one byte: %c\n", c);
+	return 0;
+}
+'''
+
+
 def test_native_io_exit_env():
     with K.Kilnd(tenants=NATIVE) as k:
         k.start()
@@ -112,6 +126,13 @@ def test_native_io_exit_env():
                     output_bytes=0)
         eq(k.output(j['id'], 'n', log=True),
            b'read 0 bytes; GREETING=(none)\n', 'log without env')
+        # a guest that closes stdin before the input is all fed: the init
+        # stops feeding (EPIPE) and the job goes on
+        c = push_native(k, build(CLOSER))
+        j = k.wait_terminal(k.submit_ok(c, tenant='n',
+                                        input=b'A' * (4 << 20))['id'], 'n')
+        K.check_job(j, state='SUCCEEDED', exit_code=0)
+        eq(k.output(j['id'], 'n'), b'read one byte: A\n', 'closer output')
         # the same computation natively and as WebAssembly
         m = push_native(k, sdk_native('matmul-native'))
         j = k.wait_terminal(k.submit_ok(m, tenant='n', args=['24'])['id'],

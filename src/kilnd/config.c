@@ -187,7 +187,8 @@ set_kilnd(struct config *c, const char *k, const char *v)
 	U("max_attempts", max_attempts, 1, 100)
 	U("compile_timeout_ms", compile_timeout_ms, 1, 3600000)
 	U("compile_memory_mb", compile_memory_mb, 64, 65536)
-	U("job_uid_base", job_uid_base, 1000, CONFIG_JOB_UID_BASE_MAX)
+	/* above every system and login uid, like the subuid ranges */
+	U("job_uid_base", job_uid_base, 65536, CONFIG_JOB_UID_BASE_MAX)
 	U("http_connection_limit", http_connection_limit, 1, 65536)
 	U("http_timeout_s", http_timeout_s, 1, 3600)
 #undef U

@@ -156,6 +156,12 @@ test_errors(void **state)
 	assert_int_equal(c.tenants[0].insecure, 0);
 	assert_int_equal(load("[tenant a]\ntoken_sha256 = " HASH "\n"
 	    "native = yes\n"), -KILN_ECONFIG);
+	/* job uids: 100000 by default, never among the login uids */
+	assert_int_equal(load("[kilnd]\njob_uid_base = 1000\n"
+	    "[tenant a]\ntoken_sha256 = " HASH "\n"), -KILN_ECONFIG);
+	assert_int_equal(load("[kilnd]\njob_uid_base = 65536\n"
+	    "[tenant a]\ntoken_sha256 = " HASH "\n"), 0);
+	assert_int_equal(c.job_uid_base, 65536);
 
 	assert_int_equal(load("[kilnd]\nlisten = 127.0.0.1\n"), -KILN_ECONFIG);
 	assert_int_equal(load("[nope]\n"), -KILN_ECONFIG);

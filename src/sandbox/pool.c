@@ -25,16 +25,7 @@
 #include "kiln/msg.h"
 #include "kiln/sandbox.h"
 
-static void
-pool_maps_close(struct sandbox_pool_worker *w)
-{
-	if (w->maps[0] >= 0) {
-		close(w->maps[0]);
-		close(w->maps[1]);
-		w->maps[0] = w->maps[1] = -1;
-	}
-}
-
+/* Kills (if it still runs), reaps and releases an idle worker. */
 static void
 pool_worker_discard(struct sandbox_pool_worker *w)
 {
@@ -43,7 +34,10 @@ pool_worker_discard(struct sandbox_pool_worker *w)
 		;
 	close(w->pidfd);
 	close(w->sock);
-	pool_maps_close(w);
+	if (w->maps[0] >= 0) {
+		close(w->maps[0]);
+		close(w->maps[1]);
+	}
 	if (w->has_cg)
 		cgroup_job_destroy(&w->cg);
 }
@@ -235,15 +229,7 @@ discard:
 void
 sandbox_pool_reap(struct sandbox_pool *pool, int i)
 {
-	struct sandbox_pool_worker *w = &pool->w[i];
-
-	while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	close(w->pidfd);
-	close(w->sock);
-	pool_maps_close(w);
-	if (w->has_cg)
-		cgroup_job_destroy(&w->cg);
+	pool_worker_discard(&pool->w[i]);	/* it exited: no kill lands */
 	pool->w[i] = pool->w[--pool->n];
 }
 

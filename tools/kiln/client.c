@@ -365,45 +365,44 @@ client_job_get(struct client *c, const char *id, struct client_resp *resp)
 	return client_job_do(c, "GET", id, "", resp);
 }
 
+/* Appends "name=value", value URL-escaped, to the query *query; 0 or
+ * -ENOMEM. */
+static int
+client_query_add(struct client *c, char **query, const char *name,
+    const char *value)
+{
+	char *esc, *next;
+
+	if ((esc = curl_easy_escape(c->curl, value, 0)) == NULL)
+		return -ENOMEM;
+	next = xasprintf("%s%c%s=%s", *query, **query == '\0' ? '?' : '&',
+	    name, esc);
+	curl_free(esc);
+	free(*query);
+	*query = next;
+	return 0;
+}
+
 int
 client_job_list(struct client *c, const char *state, long limit,
     const char *page_token, struct client_resp *resp)
 {
 	struct client_req req = { .method = "GET" };
-	char *query, *esc, *next;
-	char sep = '?';
-	int rc;
+	char *query, num[24];
+	int rc = 0;
 
 	client_resp_init(resp);
 	query = xstrdup("");
 	if (limit > 0) {
-		next = xasprintf("%s%climit=%ld", query, sep, limit);
-		free(query);
-		query = next;
-		sep = '&';
+		snprintf(num, sizeof(num), "%ld", limit);
+		rc = client_query_add(c, &query, "limit", num);
 	}
-	if (state != NULL) {
-		if ((esc = curl_easy_escape(c->curl, state, 0)) == NULL) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		next = xasprintf("%s%cstate=%s", query, sep, esc);
-		curl_free(esc);
-		free(query);
-		query = next;
-		sep = '&';
-	}
-	if (page_token != NULL) {
-		if ((esc = curl_easy_escape(c->curl, page_token, 0)) == NULL) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		next = xasprintf("%s%cpage_token=%s", query, sep, esc);
-		curl_free(esc);
-		free(query);
-		query = next;
-	}
-	if ((rc = client_url(c, "/v1/jobs", NULL, query, &req.url)) < 0)
+	if (rc == 0 && state != NULL)
+		rc = client_query_add(c, &query, "state", state);
+	if (rc == 0 && page_token != NULL)
+		rc = client_query_add(c, &query, "page_token", page_token);
+	if (rc < 0 ||
+	    (rc = client_url(c, "/v1/jobs", NULL, query, &req.url)) < 0)
 		goto out;
 	rc = client_request(c, &req, resp);
 	free(req.url);

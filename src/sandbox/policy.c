@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/landlock.h>
 #include <linux/seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,13 +27,18 @@
 #include "kiln/policy.h"
 #include "kiln/sandbox.h"
 
-/* Landlock rights by ABI (linux/landlock.h of this Debian predates 4-7). */
+/*
+ * Landlock rights: ABI 1's by their names in linux/landlock.h; the later
+ * ones by number (this Debian's header predates ABI 3).
+ */
 #define LL_FS_ABI1	((1ULL << 13) - 1)	/* EXECUTE .. MAKE_SYM */
 #define LL_FS_REFER	(1ULL << 13)		/* ABI 2 */
 #define LL_FS_TRUNCATE	(1ULL << 14)		/* ABI 3 */
 #define LL_FS_IOCTL_DEV	(1ULL << 15)		/* ABI 5 */
-#define LL_FS_EXECUTE	(1ULL << 0)
-#define LL_FS_READ_FILE	(1ULL << 2)
+#define LL_FS_EXECUTE	LANDLOCK_ACCESS_FS_EXECUTE
+#define LL_FS_WRITE	LANDLOCK_ACCESS_FS_WRITE_FILE
+#define LL_FS_READ_FILE	LANDLOCK_ACCESS_FS_READ_FILE
+#define LL_FS_READ_DIR	LANDLOCK_ACCESS_FS_READ_DIR
 #define LL_NET_BIND_TCP	(1ULL << 0)		/* ABI 4 */
 #define LL_NET_CONNECT_TCP (1ULL << 1)
 #define LL_SCOPE_ABSTRACT_UNIX (1ULL << 0)	/* ABI 6 */
@@ -347,19 +353,21 @@ size_t
 sandbox_policy_native_landlock(int abi, struct sandbox_landlock *ll,
     struct sandbox_landlock_rule *rules)
 {
-	/* ABI 1: write, remove dir/file, make dir/reg/sock/fifo/sym */
-	uint64_t tmp = (1ULL << 1) | (1ULL << 4) | (1ULL << 5) | (1ULL << 7) |
-	    (1ULL << 8) | (1ULL << 9) | (1ULL << 10) | (1ULL << 12);
+	/* /tmp: write, remove and make anything but device nodes */
+	uint64_t tmp = LL_FS_WRITE | LANDLOCK_ACCESS_FS_REMOVE_DIR |
+	    LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_DIR |
+	    LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |
+	    LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_SYM;
 
 	sandbox_policy_worker_landlock(abi, ll);
 	ll->module_access = 0;
 	/* everything its root holds: read, list, execute (/tmp is noexec) */
 	rules[0].path = "/";
-	rules[0].access = LL_FS_READ_FILE | (1ULL << 3) | LL_FS_EXECUTE;
+	rules[0].access = LL_FS_READ_FILE | LL_FS_READ_DIR | LL_FS_EXECUTE;
 	rules[1].path = "/tmp";
 	rules[1].access = tmp | LL_FS_REFER | LL_FS_TRUNCATE;
 	rules[2].path = "/dev/null";
-	rules[2].access = 1ULL << 1;
+	rules[2].access = LL_FS_WRITE;
 	return 3;
 }
 
@@ -376,12 +384,12 @@ sandbox_policy_compiler_landlock(int abi, const char *scratch,
 	for (n = 0; n < NELEM(toolchain); n++) {
 		rules[n].path = toolchain[n];
 		rules[n].access = LL_FS_EXECUTE | LL_FS_READ_FILE |
-		    (1ULL << 3) /* READ_DIR */;
+		    LL_FS_READ_DIR;
 	}
 	rules[n].path = scratch;
 	rules[n++].access = ll->handled_fs;
 	rules[n].path = "/dev/null";
-	rules[n++].access = LL_FS_READ_FILE | (1ULL << 1) /* WRITE_FILE */;
+	rules[n++].access = LL_FS_READ_FILE | LL_FS_WRITE;
 	return n;
 }
 
@@ -478,8 +486,9 @@ static const int core_allow[] = {
  * file, read dir, remove dir, remove file, make dir, make regular file;
  * no exec, no device, socket, fifo or symlink nodes.
  */
-#define LL_FS_CORE	((1ULL << 1) | (1ULL << 2) | (1ULL << 3) | \
-	(1ULL << 4) | (1ULL << 5) | (1ULL << 7) | (1ULL << 8))
+#define LL_FS_CORE	(LL_FS_WRITE | LL_FS_READ_FILE | LL_FS_READ_DIR | \
+	LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE | \
+	LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG)
 
 
 int
@@ -539,7 +548,7 @@ sandbox_landlock_apply(const struct sandbox_landlock *ll, int abi,
     const struct sandbox_landlock_rule *rules, size_t n)
 {
 	/* only these apply to a file that is not a directory */
-	static const uint64_t file_rights = LL_FS_EXECUTE | (1ULL << 1) |
+	static const uint64_t file_rights = LL_FS_EXECUTE | LL_FS_WRITE |
 	    LL_FS_READ_FILE | LL_FS_TRUNCATE | LL_FS_IOCTL_DEV;
 	struct {
 		uint64_t handled_fs, handled_net, scoped;

@@ -81,6 +81,23 @@ def native_matmul(n):
     return _matmul[n]
 
 
+# A matmul of this size runs about a second as wasm: still running when
+# held_job's SIGSTOP comes.
+HELD_MATMUL_N = 900
+
+
+def held_job(k, matmul):
+    """Submits a matmul of HELD_MATMUL_N, waits until it runs and stops its
+    worker with SIGSTOP, so that "the job is running when the next step
+    comes" does not depend on timing; returns (job, worker pid)."""
+    job = k.submit_ok(matmul, args=[str(HELD_MATMUL_N)])
+    k.wait_state(job['id'], 'RUNNING')
+    workers = children(k.kids()['launcher'])
+    eq(len(workers), 1, 'one worker')
+    os.kill(workers[0], signal.SIGSTOP)
+    return job, workers[0]
+
+
 def require_root(why):
     if os.geteuid() != 0:
         raise Skip('needs root: ' + why)

@@ -17,17 +17,8 @@ import signal
 import kilnlib as K
 from kilnlib import eq
 
-N = 900	# about a second as wasm: still running when SIGSTOP comes
+N = K.HELD_MATMUL_N
 HELLO = b'hello from kiln\narg 1: again\n'
-
-
-def held_job(k, mm):
-    job = k.submit_ok(mm, args=[str(N)])
-    k.wait_state(job['id'], 'RUNNING')
-    workers = K.children(k.kids()['launcher'])
-    eq(len(workers), 1, 'one worker')
-    os.kill(workers[0], signal.SIGSTOP)
-    return job, workers[0]
 
 
 def replaced(k, old, roles):
@@ -80,7 +71,7 @@ def test_restarts():
 
         # the launcher, with a job running
         old = now
-        job, worker = held_job(k, mm)
+        job, worker = K.held_job(k, mm)
         os.kill(old['launcher'], signal.SIGKILL)
         now = replaced(k, old, ['launcher'])
         eq((now['core'], now['api']), (old['core'], old['api']),
@@ -105,7 +96,7 @@ def test_restarts():
 
         # the core: everything restarts and recovers from the journal
         old = now
-        job, worker = held_job(k, mm)
+        job, worker = K.held_job(k, mm)
         before = {j['id']: j for j in k.list_all()}
         os.kill(old['core'], signal.SIGKILL)
         replaced(k, old, ['api', 'core', 'launcher'])

@@ -15,17 +15,7 @@ import signal
 import kilnlib as K
 from kilnlib import eq
 
-N = 900	# about a second as wasm: still running when SIGSTOP comes
-
-
-def held_job(k, mm):
-    """Submits a matmul, waits until it runs, stops its worker."""
-    job = k.submit_ok(mm, args=[str(N)])
-    k.wait_state(job['id'], 'RUNNING')
-    workers = K.children(k.kids()['launcher'])
-    eq(len(workers), 1, 'one worker')
-    os.kill(workers[0], signal.SIGSTOP)
-    return job, workers[0]
+N = K.HELD_MATMUL_N
 
 
 def test_grace_expires():
@@ -33,7 +23,7 @@ def test_grace_expires():
                  kilnd={'shutdown_grace_ms': 100}) as k:
         k.start()
         mm = k.register('matmul')
-        job, worker = held_job(k, mm)
+        job, worker = K.held_job(k, mm)
         waiting = k.submit_ok(mm, args=[str(N)])	# queued behind it
         k.stop(timeout=20)	# asserts exit 0 and every process gone
         eq(K.alive(worker), False, 'worker after the stop')
@@ -62,7 +52,7 @@ def test_drain():
                  kilnd={'shutdown_grace_ms': 60000}) as k:
         k.start()
         mm = k.register('matmul')
-        job, worker = held_job(k, mm)
+        job, worker = K.held_job(k, mm)
         k.proc.send_signal(signal.SIGTERM)
         # draining: not ready, and no new work is taken
         K.wait_for(lambda: k.request('GET', '/readyz', token=None)[0] ==

@@ -1,6 +1,6 @@
 /*
  * The job record and the lifecycle state machine of DESIGN §1.  The table of
- * allowed transitions lives in src/core/job.c; everything that changes a
+ * allowed transitions lives in src/base/job.c; everything that changes a
  * job's state goes through job_transition_allowed() first.
  */
 #ifndef KILN_JOB_H

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "kiln/cgroup.h"
+#include "kiln/error.h"
 #include "kiln/util.h"
 
 #define CPU_PERIOD_US	100000
@@ -390,19 +391,19 @@ probe_v2(struct cgroup_env *env, const char *self, const char *minfo,
 	}
 	if (rc < 0) {
 		why_set(why, whylen, "cgroup v2 %s: cannot enable controllers: "
-		    "%s", own, strerror(-rc));
+		    "%s", own, kiln_strerror(rc));
 		return rc;
 	}
 	if (mkdir(env->hier[0].path, 0755) < 0 && errno != EEXIST) {
 		rc = -errno;
 		why_set(why, whylen, "cgroup v2 mkdir %s: %s",
-		    env->hier[0].path, strerror(-rc));
+		    env->hier[0].path, kiln_strerror(rc));
 		return rc;
 	}
 	if ((rc = path_write(env->hier[0].path, "cgroup.subtree_control",
 	    enable)) < 0) {
 		why_set(why, whylen, "cgroup v2 %s: cannot enable controllers: "
-		    "%s", env->hier[0].path, strerror(-rc));
+		    "%s", env->hier[0].path, kiln_strerror(rc));
 		rmdir(env->hier[0].path);
 		return rc;
 	}

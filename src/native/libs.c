@@ -93,7 +93,7 @@ lib_open(const char *root, const char *path, char src[NATIVE_PATH_MAX],
 	if (realpath(full, real) == NULL) {
 		rc = -errno;
 		return why_fail(why, whylen, rc, "%s: %s", full,
-		    strerror(-rc));
+		    kiln_strerror(rc));
 	}
 	if (strlen(real) >= NATIVE_PATH_MAX)
 		return why_fail(why, whylen, -ENAMETOOLONG,
@@ -102,7 +102,7 @@ lib_open(const char *root, const char *path, char src[NATIVE_PATH_MAX],
 	    O_NONBLOCK)) < 0) {
 		rc = -errno;
 		return why_fail(why, whylen, rc, "%s: %s", real,
-		    strerror(-rc));
+		    kiln_strerror(rc));
 	}
 	if (fstat(fd, &st) < 0) {
 		rc = why_fail(why, whylen, -errno, "%s: %s", real,

@@ -202,7 +202,7 @@ compiler_run(const struct compiler_spec *spec)
 	    caps_drop_all() < 0)
 		_exit(126);
 	if ((rc = compiler_landlock(".")) < 0)
-		log_warnx("compiler: no Landlock: %s", strerror(-rc));
+		log_warnx("compiler: no Landlock: %s", kiln_strerror(rc));
 	r.rc = wasm_module_compile("module.wasm", "module.so", ".", r.why,
 	    sizeof(r.why));
 	(void)!fd_write_all(spec->result_fd, &r, sizeof(r));

@@ -184,7 +184,7 @@ native_prepare(struct launcher *l, const struct msg_compile *req,
 	if ((rc = native_install(l->cache, req->cache_key, exe_fd,
 	    l->conf->max_module_bytes, &libs)) < 0) {
 		log_warnx("native module %s: install: %s", req->digest,
-		    strerror(-rc));
+		    kiln_strerror(rc));
 		compiled_reply(l, req->digest, rc,
 		    "cannot install the executable");
 		return;
@@ -215,7 +215,7 @@ compile_start(struct launcher *l, const struct msg_compile *req, int wasm_fd)
 	if ((rc = compiler_scratch_prepare(scratch, wasm_fd,
 	    l->conf->max_module_bytes, l->compile_as_user ? l->uid : 0,
 	    l->compile_as_user ? l->gid : 0)) < 0) {
-		log_warnx("compiler scratch %s: %s", scratch, strerror(-rc));
+		log_warnx("compiler scratch %s: %s", scratch, kiln_strerror(rc));
 		compiler_scratch_remove(scratch);
 		compiled_reply(l, req->digest, rc, "compiler scratch");
 		return;
@@ -293,7 +293,7 @@ launcher_cgroups_probe(struct launcher *l)
 	if ((rc = cgroup_env_probe(&l->cg, why, sizeof(why))) < 0 ||
 	    l->cg.mode == CGROUP_MODE_NONE) {
 		l->cg_err = rc < 0 ? rc : -EOPNOTSUPP;
-		log_warnx("no job cgroups: %s", rc < 0 ? strerror(-rc) : why);
+		log_warnx("no job cgroups: %s", rc < 0 ? kiln_strerror(rc) : why);
 		return;
 	}
 	log_info("job cgroups: %s", l->cg.desc);
@@ -316,7 +316,7 @@ launcher_hello(struct launcher *l)
 	level = sandbox_probe_worker(l->uid, l->gid, l->cg_err ? NULL : &l->cg,
 	    h.report, sizeof(h.report));
 	if (level < 0)
-		log_fatalx("cannot start a probe worker: %s", strerror(-level));
+		log_fatalx("cannot start a probe worker: %s", kiln_strerror(level));
 	h.level = (uint32_t)level;
 	log_info("workers here get isolation L%d: %s", level, h.report);
 	send_or_die(l, IMSG_CORE_LAUNCHER_HELLO, &h, sizeof(h), -1, -1);
@@ -424,7 +424,7 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 		/* its own root (the binds) and seccomp profile */
 		if ((rc = native_job_binds(l, s->cache_key, binds)) < 0) {
 			log_warnx("job %s: native module's manifest: %s",
-			    s->id, strerror(-rc));
+			    s->id, kiln_strerror(rc));
 			close(pfd[0]);
 			close(pfd[1]);
 			done_send(l, s->id, DONE_START_FAILED, -1, 0,
@@ -440,12 +440,12 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 	if ((pid = sandbox_pool_take(&l->pool, &spec, &pidfd)) < 0) {
 		if (pid != -EAGAIN)
 			log_warnx("job %s: pooled worker: %s; spawning one",
-			    s->id, strerror(-pid));
+			    s->id, kiln_strerror(pid));
 		/* cold: a cgroup for the job, attached before it may run */
 		spec.cgroup_state = l->cg_err;
 		if (l->cg_err == 0 &&
 		    (rc = cgroup_job_create(&l->cg, s->id, &limits, &cg)) < 0) {
-			log_warnx("job %s: no cgroup: %s", s->id, strerror(-rc));
+			log_warnx("job %s: no cgroup: %s", s->id, kiln_strerror(rc));
 			spec.cgroup_state = rc;
 		} else if (l->cg_err == 0) {
 			spec.cgroup_state = 1;
@@ -457,7 +457,7 @@ job_start(struct launcher *l, const struct msg_start *s, const uint8_t *tail,
 	close(pfd[1]);
 	if (pid < 0) {
 		log_warnx("job %s: cannot spawn a worker: %s", s->id,
-		    strerror(-pid));
+		    kiln_strerror(pid));
 		if (spec.cgroup_state == 1)
 			cgroup_job_destroy(&cg);
 		close(pfd[0]);
@@ -790,7 +790,7 @@ launcher_proc_main(struct config *conf)
 	wasm_runtime_init();
 	if ((rc = sandbox_policy_worker_wasm(&l.worker_filter)) < 0 ||
 	    (rc = sandbox_policy_worker_native(&l.native_filter)) < 0)
-		log_fatalx("worker seccomp policy: %s", strerror(-rc));
+		log_fatalx("worker seccomp policy: %s", kiln_strerror(rc));
 	launcher_cgroups_probe(&l);
 	if (!(l.compile_as_user = compiler_user_can_compile(l.uid, l.gid)))
 		log_warnx("user '%s' cannot reach the toolchain (is / "
@@ -821,7 +821,7 @@ launcher_proc_main(struct config *conf)
 		refill = l.pool.n < l.pool.target && !workers_starting(&l);
 		if (refill && now >= l.pool_retry_ns) {
 			if ((rc = sandbox_pool_fill(&l.pool)) < 0) {
-				log_warnx("warm pool: %s", strerror(-rc));
+				log_warnx("warm pool: %s", kiln_strerror(rc));
 				l.pool_retry_ns = now + 1000000000LL;
 			}
 			now = now_mono_ns();

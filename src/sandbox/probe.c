@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "kiln/cgroup.h"
+#include "kiln/error.h"
 #include "kiln/sandbox.h"
 #include "kiln/util.h"
 
@@ -68,7 +69,7 @@ sandbox_probe_worker(uid_t uid, gid_t gid, const struct cgroup_env *cg,
 	memset(&cj, 0, sizeof(cj));
 	report[0] = '\0';
 	if ((rc = sandbox_policy_worker_wasm(&filter)) < 0)
-		log_warnx("seccomp policy does not compile: %s", strerror(-rc));
+		log_warnx("seccomp policy does not compile: %s", kiln_strerror(rc));
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		rc = -errno;
 		goto out_filter;
@@ -136,10 +137,10 @@ sandbox_probe(FILE *out, uid_t uid, gid_t gid)
 
 	memset(&cg, 0, sizeof(cg));
 	if ((rc = cgroup_env_probe(&cg, why, sizeof(why))) < 0)
-		snprintf(why, sizeof(why), "%s", strerror(-rc));
+		snprintf(why, sizeof(why), "%s", kiln_strerror(rc));
 	if ((rc = sandbox_probe_worker(uid, gid, &cg, report,
 	    sizeof(report))) < 0) {
-		fprintf(out, "worker: did not start: %s\n", strerror(-rc));
+		fprintf(out, "worker: did not start: %s\n", kiln_strerror(rc));
 		return rc;
 	}
 	for (i = 0; i < SANDBOX_NLAYERS; i++) {

@@ -20,6 +20,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "kiln/error.h"
 #include "kiln/util.h"
 #include "kiln.h"
 
@@ -61,7 +62,7 @@ cmd_check(struct cli *cli, int rc, const struct client_resp *resp)
 	if (rc < 0) {
 		why = client_strerror(cli->client);
 		fprintf(stderr, "kiln: %s: ", cli->url);
-		cli_put_safe(stderr, *why != '\0' ? why : strerror(-rc));
+		cli_put_safe(stderr, *why != '\0' ? why : kiln_strerror(rc));
 		fputc('\n', stderr);
 		return EXIT_TRANSPORT;
 	}
@@ -355,7 +356,7 @@ cmd_file_read(struct cli *cli, const char *path, uint8_t **buf,
 	if ((rc = cli_file_read(path, CMD_FILE_MAX, buf, len)) < 0) {
 		fprintf(stderr, "kiln: %s: ", cli->cmd);
 		cli_put_safe(stderr, strcmp(path, "-") == 0 ? "stdin" : path);
-		fprintf(stderr, ": %s\n", strerror(-rc));
+		fprintf(stderr, ": %s\n", kiln_strerror(rc));
 		exit(EXIT_USAGE);
 	}
 }

@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
+#include "kiln/error.h"
 #include "kiln/util.h"
 #include "kiln.h"
 
@@ -246,7 +247,7 @@ cli_token_read(struct cli *cli)
 	rc = cli_file_read(cli->token_file, CLI_TOKEN_FILE_MAX, &buf, &len);
 	if (rc < 0) {
 		fprintf(stderr, "kiln: %s: %s\n", cli->token_file,
-		    strerror(-rc));
+		    kiln_strerror(rc));
 		exit(EXIT_USAGE);
 	}
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' ||
@@ -289,7 +290,7 @@ cli_client(struct cli *cli)
 		exit(EXIT_USAGE);
 	}
 	if (rc < 0) {
-		fprintf(stderr, "kiln: cannot set up HTTP: %s\n", strerror(-rc));
+		fprintf(stderr, "kiln: cannot set up HTTP: %s\n", kiln_strerror(rc));
 		exit(EXIT_TRANSPORT);
 	}
 	return cli->client;

@@ -1,7 +1,9 @@
 /*
  * Kiln's configuration: an INI file read with libinih, or the embedded
- * defaults when there is none.  Every process loads it the same way at
- * start, before it drops privileges.
+ * defaults when there is none.  Only the parent reads it; it sends the
+ * whole struct to each child (IMSG_CONF, include/kiln/msg.h) when the
+ * child starts and again after a reload (SIGHUP), each time with the next
+ * generation.
  *
  *	[kilnd]
  *	listen = 127.0.0.1:7878
@@ -43,6 +45,13 @@ struct config_tenant {
 	uint8_t min_isolation;		/* 0..4: refuse running below L<n> */
 	uint8_t insecure;		/* allows min_isolation = L0 */
 	uint8_t native;			/* may register native executables */
+	/*
+	 * Removed by a reload: kept in its place only so that every tenant
+	 * after it keeps its slot (its host uid); it authenticates nothing
+	 * and config_tenant_find() does not see it.  Added again by a later
+	 * reload, it gets its place back.
+	 */
+	uint8_t removed;
 };
 
 struct config_gpu {
@@ -73,6 +82,7 @@ struct config {
 	struct config_tenant tenants[CONFIG_MAX_TENANTS];
 	int ngpus;
 	struct config_gpu gpus[CONFIG_MAX_GPUS];
+	uint64_t generation;		/* 1 at start, +1 for every reload */
 };
 
 /* Fills c with the embedded defaults (no tenants, four simulated GPUs). */
@@ -94,8 +104,38 @@ int config_default_tenant(struct config *c, char *why, size_t whylen);
 /* Sets listen_host/port from "HOST:PORT"; 0 or -KILN_ECONFIG. */
 int config_set_listen(struct config *c, const char *hostport);
 
-/* The tenant with this id, or NULL. */
+/*
+ * Applies kilnd's --state-dir (an absolute path) and --listen (HOST:PORT)
+ * over the file's values; NULL leaves a value alone.  0 or -KILN_ECONFIG
+ * with the reason in why.
+ */
+int config_options_apply(struct config *c, const char *state_dir,
+    const char *listen, char *why, size_t whylen);
+
+/* The tenant with this id (never a removed one), or NULL. */
 const struct config_tenant *config_tenant_find(const struct config *c,
     const char *id);
+
+/*
+ * The reload rule: turns next, freshly loaded from the file, into the
+ * configuration that follows cur.  Only tenants are reloadable (added,
+ * removed, tokens, limits); everything else keeps cur's value, and when
+ * the file changed any of it *changed is set (it takes effect at the next
+ * start).  Tenants keep their slots: one still configured stays at its
+ * index, a removed one stays there marked removed, a new one takes its old
+ * place if it had one, else the first place after all others.  next's
+ * generation becomes cur's + 1.  0, or -KILN_ECONFIG with the reason in
+ * why when the tenants no longer fit in CONFIG_MAX_TENANTS places.
+ */
+int config_reload(const struct config *cur, struct config *next,
+    int *changed, char *why, size_t whylen);
+
+/*
+ * Whether c is well formed as bytes: every string NUL-terminated within
+ * its array, counts within their arrays, levels within L0..L4.  What a
+ * child checks on the struct the parent sends (the values themselves were
+ * checked by config_load in the parent).
+ */
+int config_wellformed(const struct config *c);
 
 #endif

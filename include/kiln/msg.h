@@ -16,13 +16,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kiln/config.h"
 #include "kiln/job.h"
 #include "kiln/native.h"
 
 #define MSG_MAX		65536	/* largest message, header included */
+_Static_assert(sizeof(struct config) + 16 <= 65536,
+    "struct config must fit in one IMSG_CONF");
 #define MSG_MAX_FDS	4
 
 enum msg_type {
+	/* parent -> every child, first at its start, then after a reload */
+	IMSG_CONF = 10,			/* struct config, whole */
+
 	/* parent -> core */
 	IMSG_CORE_PEER_API = 1,		/* fd: a new socket to a new api */
 	IMSG_CORE_PEER_LAUNCHER,	/* fd: a new socket to a new launcher */

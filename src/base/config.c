@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
+#include <stddef.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,7 @@ config_defaults(struct config *c)
 	c->job_uid_base = 100000;
 	c->http_connection_limit = 1024;
 	c->http_timeout_s = 30;
+	c->generation = 1;
 	c->ngpus = 4;
 	for (i = 0; i < c->ngpus; i++) {
 		snprintf(c->gpus[i].name, sizeof(c->gpus[i].name), "gpu%d", i);
@@ -388,13 +390,101 @@ config_tenant_find(const struct config *c, const char *id)
 	int i;
 
 	for (i = 0; i < c->ntenants; i++)
-		if (strcmp(c->tenants[i].id, id) == 0)
+		if (!c->tenants[i].removed && strcmp(c->tenants[i].id, id) == 0)
 			return &c->tenants[i];
 	return NULL;
+}
+
+/* The place of the tenant with this id, removed or not, or -1. */
+static int
+tenant_index(const struct config *c, const char *id)
+{
+	int i;
+
+	for (i = 0; i < c->ntenants; i++)
+		if (strcmp(c->tenants[i].id, id) == 0)
+			return i;
+	return -1;
+}
+
+int
+config_reload(const struct config *cur, struct config *next, int *changed,
+    char *why, size_t whylen)
+{
+	static struct config merged;
+	const size_t daemon_part = offsetof(struct config, ntenants);
+	int i, k;
+
+	*changed = memcmp(cur, next, daemon_part) != 0 ||
+	    cur->ngpus != next->ngpus ||
+	    memcmp(cur->gpus, next->gpus, sizeof(cur->gpus)) != 0;
+	merged = *cur;
+	for (i = 0; i < merged.ntenants; i++) {
+		merged.tenants[i].removed = 1;
+		sodium_memzero(merged.tenants[i].token_hash,
+		    sizeof(merged.tenants[i].token_hash));
+	}
+	for (i = 0; i < next->ntenants; i++) {
+		if ((k = tenant_index(&merged, next->tenants[i].id)) < 0) {
+			if (merged.ntenants == CONFIG_MAX_TENANTS) {
+				snprintf(why, whylen, "more than %d tenants "
+				    "with the removed ones (a restart forgets "
+				    "those)", CONFIG_MAX_TENANTS);
+				sodium_memzero(&merged, sizeof(merged));
+				return -KILN_ECONFIG;
+			}
+			k = merged.ntenants++;
+		}
+		merged.tenants[k] = next->tenants[i];
+	}
+	merged.generation = cur->generation + 1;
+	*next = merged;
+	sodium_memzero(&merged, sizeof(merged));
+	return 0;
+}
+
+#define STR_OK(field) (memchr((field), '\0', sizeof(field)) != NULL)
+
+int
+config_wellformed(const struct config *c)
+{
+	int i;
+
+	if (!STR_OK(c->listen_host) || !STR_OK(c->state_dir) ||
+	    !STR_OK(c->user) || c->ntenants < 0 ||
+	    c->ntenants > CONFIG_MAX_TENANTS || c->ngpus < 0 ||
+	    c->ngpus > CONFIG_MAX_GPUS)
+		return 0;
+	for (i = 0; i < c->ntenants; i++)
+		if (!STR_OK(c->tenants[i].id) ||
+		    c->tenants[i].min_isolation > 4)
+			return 0;
+	for (i = 0; i < c->ngpus; i++)
+		if (!STR_OK(c->gpus[i].name) || !STR_OK(c->gpus[i].model))
+			return 0;
+	return 1;
 }
 
 int
 config_set_listen(struct config *c, const char *hostport)
 {
 	return parse_listen(c, hostport) < 0 ? -KILN_ECONFIG : 0;
+}
+
+int
+config_options_apply(struct config *c, const char *state_dir,
+    const char *listen, char *why, size_t whylen)
+{
+	if (state_dir != NULL && (state_dir[0] != '/' ||
+	    copy_str(c->state_dir, sizeof(c->state_dir), state_dir) < 0)) {
+		snprintf(why, whylen, "--state-dir must be an absolute path "
+		    "shorter than %zu bytes", sizeof(c->state_dir));
+		return -KILN_ECONFIG;
+	}
+	if (listen != NULL && config_set_listen(c, listen) < 0) {
+		snprintf(why, whylen, "--listen wants HOST:PORT, not %s",
+		    listen);
+		return -KILN_ECONFIG;
+	}
+	return 0;
 }

@@ -1,7 +1,8 @@
 /*
- * kilnd's entry point: parses the command line, loads the configuration and
- * becomes the process the command line names: the parent (default), or one
- * of the children the parent re-executes (`-P api|core|launcher`).
+ * kilnd's entry point: parses the command line and becomes the process it
+ * names.  The parent (default) loads the configuration; one of the
+ * children the parent re-executes (`-P api|core|launcher`) reads no file
+ * and takes its configuration from the parent instead.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -41,6 +42,8 @@ main(int argc, char *argv[])
 	const char *config_path = NULL, *check_path = NULL, *state_dir = NULL;
 	const char *listen = NULL, *role = NULL;
 	static struct config conf;
+	struct parent_opts opts_parent;
+	char *child_argv[3] = { NULL, NULL, NULL };
 	char why[512];
 	int ch, debug = 0, probe = 0;
 
@@ -64,6 +67,15 @@ main(int argc, char *argv[])
 
 		snprintf(name, sizeof(name), "kilnd-%s", role);
 		prctl(PR_SET_NAME, name);
+		if (proc_config_recv(PROC_FD_PARENT, &conf) < 0)
+			log_fatalx("no configuration from the parent");
+		if (strcmp(role, "api") == 0)
+			return api_proc_main(&conf);
+		if (strcmp(role, "core") == 0)
+			return core_proc_main(&conf);
+		if (strcmp(role, "launcher") == 0)
+			return launcher_proc_main(&conf);
+		log_fatalx("unknown process role %s", role);
 	}
 
 	config_defaults(&conf);
@@ -80,16 +92,9 @@ main(int argc, char *argv[])
 	if (config_path != NULL &&
 	    config_load(&conf, config_path, why, sizeof(why)) < 0)
 		log_fatalx("%s", why);
-	if (state_dir != NULL) {
-		if (state_dir[0] != '/' ||
-		    strlen(state_dir) >= sizeof(conf.state_dir))
-			log_fatalx("--state-dir must be an absolute path "
-			    "shorter than %zu bytes", sizeof(conf.state_dir));
-		snprintf(conf.state_dir, sizeof(conf.state_dir), "%s",
-		    state_dir);
-	}
-	if (listen != NULL && config_set_listen(&conf, listen) < 0)
-		log_fatalx("--listen wants HOST:PORT, not %s", listen);
+	if (config_options_apply(&conf, state_dir, listen, why,
+	    sizeof(why)) < 0)
+		log_fatalx("%s", why);
 	if (probe) {
 		uid_t uid;
 		gid_t gid;
@@ -104,13 +109,11 @@ main(int argc, char *argv[])
 	    config_default_tenant(&conf, why, sizeof(why)) < 0)
 		log_fatalx("%s", why);
 
-	if (role == NULL)
-		return parent_main(&conf, argv);
-	if (strcmp(role, "api") == 0)
-		return api_proc_main(&conf);
-	if (strcmp(role, "core") == 0)
-		return core_proc_main(&conf);
-	if (strcmp(role, "launcher") == 0)
-		return launcher_proc_main(&conf);
-	log_fatalx("unknown process role %s", role);
+	child_argv[0] = argv[0];
+	child_argv[1] = debug ? "--debug" : NULL;
+	opts_parent.config_path = config_path;
+	opts_parent.state_dir = state_dir;
+	opts_parent.listen = listen;
+	opts_parent.child_argv = child_argv;
+	return parent_main(&conf, &opts_parent);
 }

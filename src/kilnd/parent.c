@@ -2,7 +2,9 @@
  * The parent (`kilnd`), the only long-lived root process besides the
  * launcher.  It prepares the state directory, opens the listening socket,
  * starts the launcher first (while the parent is still small), then the
- * core and the api, wired by SOCK_SEQPACKET socketpairs.  It restarts a
+ * core and the api, wired by SOCK_SEQPACKET socketpairs, each with a
+ * socket to the parent on which it first receives the configuration the
+ * parent loaded (children read no file).  It restarts a
  * child that dies, with exponential backoff, handing the core a fresh
  * socket to the restarted peer; if the core itself dies every child is
  * restarted and the core recovers from its journal.  SIGTERM or SIGINT
@@ -25,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kiln/error.h"
 #include "kiln/msg.h"
 #include "kiln/proc.h"
 #include "kiln/util.h"
@@ -45,13 +48,13 @@ struct child {
 	int64_t restart_at_ns;	/* 0: no restart pending */
 	int64_t backoff_ns;
 	int pending_fd;		/* its end of a fresh socket to the core */
+	int fd;			/* our socket to it, -1 when not running */
 };
 
 struct parent {
 	struct config *conf;
-	char *const *argv;
+	const struct parent_opts *opts;
 	int listen_fd;
-	int core_fd;		/* our socket to the core */
 	struct child kids[CHILD_COUNT];
 	int restart_all;	/* the core died: restart every child */
 	int shutting_down;
@@ -183,45 +186,56 @@ socketpair_or_die(int sv[2])
 		log_fatal("socketpair");
 }
 
+/*
+ * Starts child k with a fresh socket to us at PROC_FD_PARENT and fds[1..n)
+ * after it, then sends it the configuration.
+ */
 static void
-child_started(struct parent *p, int k, pid_t pid)
+child_start(struct parent *p, int k, int *fds, int n)
 {
-	if (pid < 0)
+	struct child *ch = &p->kids[k];
+	int sv[2];
+	pid_t pid;
+
+	socketpair_or_die(sv);
+	fds[0] = sv[1];
+	if ((pid = proc_spawn(child_roles[k], p->opts->child_argv, fds, n)) < 0)
 		log_fatalx("cannot start %s: %s", child_roles[k],
-		    strerror((int)-pid));
-	p->kids[k].pid = pid;
-	p->kids[k].started_ns = now_mono_ns();
-	p->kids[k].restart_at_ns = 0;
+		    kiln_strerror((int)pid));
+	close(sv[1]);
+	if (ch->fd >= 0)
+		close(ch->fd);
+	ch->fd = sv[0];
+	ch->pid = pid;
+	ch->started_ns = now_mono_ns();
+	ch->restart_at_ns = 0;
 	log_info("started %s (pid %d)", child_roles[k], (int)pid);
+	if (proc_config_send(ch->fd, p->conf) < 0)
+		log_warn("cannot send the configuration to %s",
+		    child_roles[k]);
 }
 
 /* Starts the three children wired together; the launcher goes first. */
 static void
 children_start(struct parent *p)
 {
-	int cl[2], ca[2], pc[2], fds[3];
+	int cl[2], ca[2], fds[3];
 	int k;
 
 	socketpair_or_die(cl);
 	socketpair_or_die(ca);
-	socketpair_or_die(pc);
-	child_started(p, CHILD_LAUNCHER,
-	    proc_spawn("launcher", p->argv, &cl[1], 1));
-	fds[0] = pc[1];
+	fds[1] = cl[1];
+	child_start(p, CHILD_LAUNCHER, fds, 2);
 	fds[1] = ca[0];
 	fds[2] = cl[0];
-	child_started(p, CHILD_CORE, proc_spawn("core", p->argv, fds, 3));
-	fds[0] = ca[1];
-	fds[1] = p->listen_fd;
-	child_started(p, CHILD_API, proc_spawn("api", p->argv, fds, 2));
+	child_start(p, CHILD_CORE, fds, 3);
+	fds[1] = ca[1];
+	fds[2] = p->listen_fd;
+	child_start(p, CHILD_API, fds, 3);
 	close(cl[0]);
 	close(cl[1]);
 	close(ca[0]);
 	close(ca[1]);
-	close(pc[1]);
-	if (p->core_fd >= 0)
-		close(p->core_fd);
-	p->core_fd = pc[0];
 	for (k = 0; k < CHILD_COUNT; k++) {
 		if (p->kids[k].pending_fd >= 0)
 			close(p->kids[k].pending_fd);
@@ -239,7 +253,8 @@ peer_rewire(struct parent *p, int k)
 	int sv[2];
 
 	socketpair_or_die(sv);
-	if (msg_send(p->core_fd, type, 0, NULL, 0, NULL, 0, sv[0], -1) < 0)
+	if (msg_send(p->kids[CHILD_CORE].fd, type, 0, NULL, 0, NULL, 0, sv[0],
+	    -1) < 0)
 		log_warn("cannot hand the core a new %s socket",
 		    child_roles[k]);
 	close(sv[0]);
@@ -249,12 +264,11 @@ peer_rewire(struct parent *p, int k)
 static void
 child_restart(struct parent *p, int k)
 {
-	int fds[2];
+	int fds[3];
 
-	fds[0] = p->kids[k].pending_fd;
-	fds[1] = p->listen_fd;
-	child_started(p, k, proc_spawn(child_roles[k], p->argv, fds,
-	    k == CHILD_API ? 2 : 1));
+	fds[1] = p->kids[k].pending_fd;
+	fds[2] = p->listen_fd;
+	child_start(p, k, fds, k == CHILD_API ? 3 : 2);
 	close(p->kids[k].pending_fd);
 	p->kids[k].pending_fd = -1;
 }
@@ -281,6 +295,10 @@ child_exited(struct parent *p, pid_t pid, int status)
 	if (k == CHILD_COUNT)
 		return;
 	p->kids[k].pid = 0;
+	if (k != CHILD_CORE) {	/* the core's stays: it may still drain */
+		close(p->kids[k].fd);
+		p->kids[k].fd = -1;
+	}
 	if (WIFSIGNALED(status))
 		log_warnx("%s (pid %d) died of signal %d", child_roles[k],
 		    (int)pid, WTERMSIG(status));
@@ -320,7 +338,7 @@ shutdown_start(struct parent *p)
 	log_info("shutting down: draining running jobs for up to %u ms",
 	    p->conf->shutdown_grace_ms);
 	if (p->kids[CHILD_CORE].pid > 0 &&
-	    msg_send(p->core_fd, IMSG_CORE_SHUTDOWN, 0, NULL, 0, NULL, 0, -1,
+	    msg_send(p->kids[CHILD_CORE].fd, IMSG_CORE_SHUTDOWN, 0, NULL, 0, NULL, 0, -1,
 	    -1) == 0)
 		return;
 	for (k = 0; k < CHILD_COUNT; k++)
@@ -371,7 +389,7 @@ restarts_run(struct parent *p)
 }
 
 int
-parent_main(struct config *c, char *const argv[])
+parent_main(struct config *c, const struct parent_opts *o)
 {
 	struct parent p;
 	struct signalfd_siginfo si;
@@ -382,10 +400,11 @@ parent_main(struct config *c, char *const argv[])
 
 	memset(&p, 0, sizeof(p));
 	p.conf = c;
-	p.argv = argv;
-	p.core_fd = -1;
-	for (k = 0; k < CHILD_COUNT; k++)
+	p.opts = o;
+	for (k = 0; k < CHILD_COUNT; k++) {
 		p.kids[k].pending_fd = -1;
+		p.kids[k].fd = -1;
+	}
 	umask(022);
 	state_dir_prepare(c);
 	state_dir_lock(c);

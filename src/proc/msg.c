@@ -164,6 +164,7 @@ static const struct {
 	int tail;
 	const char *name;
 } msg_types[] = {
+	{ IMSG_CONF, sizeof(struct config), 0, "IMSG_CONF" },
 	{ IMSG_CORE_PEER_API, 0, 0, "IMSG_CORE_PEER_API" },
 	{ IMSG_CORE_PEER_LAUNCHER, 0, 0, "IMSG_CORE_PEER_LAUNCHER" },
 	{ IMSG_CORE_SHUTDOWN, 0, 0, "IMSG_CORE_SHUTDOWN" },
@@ -240,6 +241,8 @@ static int
 payload_strings_ok(uint32_t type, const void *p)
 {
 	switch (type) {
+	case IMSG_CONF:
+		return config_wellformed(p);
 	case IMSG_CORE_MODULE_PUT: {
 		const struct msg_tenant *t = p;
 		return STR_OK(t->tenant);

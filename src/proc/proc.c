@@ -1,10 +1,12 @@
 /*
  * Spawning Kiln's children by re-executing kilnd with a fixed descriptor
- * layout, and the privilege drop every unprivileged process performs.
+ * layout, handing them their configuration, and the privilege drop every
+ * unprivileged process performs.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include "kiln/error.h"
+#include "kiln/msg.h"
 #include "kiln/proc.h"
 #include "kiln/util.h"
 
@@ -97,5 +100,35 @@ proc_drop_privileges(uid_t uid, gid_t gid)
 nnp:
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
+	return 0;
+}
+
+int
+proc_config_send(int sock, const struct config *c)
+{
+	return msg_send(sock, IMSG_CONF, c->generation, c, sizeof(*c), NULL, 0,
+	    -1, -1);
+}
+
+int
+proc_config_recv(int sock, struct config *c)
+{
+	static struct msg m;
+	struct pollfd pfd = { .fd = sock, .events = POLLIN };
+	const struct config *got;
+	int rc;
+
+	while ((rc = msg_recv(sock, &m)) == 0)
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			return -errno;
+	if (rc < 0)
+		return rc;
+	if (m.hdr.type != IMSG_CONF || m.nfds != 0 ||
+	    (got = msg_get(&m, NULL, NULL)) == NULL) {
+		msg_clear(&m);
+		return -KILN_EPROTO;
+	}
+	memcpy(c, got, sizeof(*c));
+	explicit_bzero(m.buf, sizeof(m.buf));
 	return 0;
 }

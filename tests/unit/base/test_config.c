@@ -1,7 +1,8 @@
 /*
- * Unit tests of the configuration loader (src/kilnd/config.c): defaults,
- * a full file, the exact message for each kind of mistake, and the
- * default tenant's token file.
+ * Unit tests of the configuration (src/base/config.c): defaults, a full
+ * file, the exact message for each kind of mistake, the default tenant's
+ * token file, the reload rule and the well-formedness check children
+ * apply to what the parent sends.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -216,6 +217,126 @@ test_set_listen(void **state)
 	assert_int_equal(config_set_listen(&c, ":80"), -KILN_ECONFIG);
 }
 
+#define TENANT(name, hash, limit) \
+	"[tenant " name "]\ntoken_sha256 = " hash "\nqueue_limit = " limit "\n"
+#define HASH2 "fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9"
+
+static void
+test_reload(void **state)
+{
+	static struct config cur, next;
+	int changed = -1;
+
+	assert_int_equal(load("[kilnd]\nuser = nobody\n" TENANT("a", HASH, "5")
+	    TENANT("b", HASH, "6") TENANT("c", HASH, "7")), 0);
+	cur = c;
+	assert_int_equal(cur.generation, 1);
+
+	/* b removed, a's token and limit changed, d added */
+	assert_int_equal(load("[kilnd]\nuser = nobody\n" TENANT("c", HASH, "7")
+	    TENANT("d", HASH, "8") TENANT("a", HASH2, "50")), 0);
+	next = c;
+	assert_int_equal(config_reload(&cur, &next, &changed, why,
+	    sizeof(why)), 0);
+	assert_int_equal(changed, 0);
+	assert_int_equal(next.generation, 2);
+	assert_int_equal(next.ntenants, 4);
+	assert_string_equal(next.tenants[0].id, "a");	/* same places */
+	assert_int_equal(next.tenants[0].queue_limit, 50);
+	assert_int_equal(next.tenants[0].removed, 0);
+	assert_string_equal(next.tenants[1].id, "b");
+	assert_int_equal(next.tenants[1].removed, 1);
+	assert_string_equal(next.tenants[2].id, "c");
+	assert_string_equal(next.tenants[3].id, "d");	/* appended */
+	assert_null(config_tenant_find(&next, "b"));
+	assert_ptr_equal(config_tenant_find(&next, "d"), &next.tenants[3]);
+	{
+		uint8_t zero[32] = { 0 }, h2[32];
+		size_t n;
+
+		assert_memory_equal(next.tenants[1].token_hash, zero, 32);
+		sodium_hex2bin(h2, 32, HASH2, 64, NULL, &n, NULL);
+		assert_memory_equal(next.tenants[0].token_hash, h2, 32);
+	}
+
+	/* b comes back to its place; a daemon-wide change is only noted */
+	cur = next;
+	assert_int_equal(load("[kilnd]\nuser = root\n" TENANT("b", HASH, "9")),
+	    0);
+	next = c;
+	assert_int_equal(config_reload(&cur, &next, &changed, why,
+	    sizeof(why)), 0);
+	assert_int_equal(changed, 1);
+	assert_string_equal(next.user, "nobody");	/* kept until restart */
+	assert_int_equal(next.generation, 3);
+	assert_int_equal(next.ntenants, 4);
+	assert_int_equal(next.tenants[1].removed, 0);
+	assert_int_equal(next.tenants[1].queue_limit, 9);
+	assert_int_equal(next.tenants[0].removed, 1);
+	assert_null(config_tenant_find(&next, "a"));
+}
+
+static void
+test_reload_full(void **state)
+{
+	static struct config cur, next;
+	int i, changed;
+
+	config_defaults(&cur);
+	for (i = 0; i < CONFIG_MAX_TENANTS; i++)
+		snprintf(cur.tenants[cur.ntenants++].id, JOB_TENANT_LEN,
+		    "t%d", i);
+	config_defaults(&next);
+	snprintf(next.tenants[next.ntenants++].id, JOB_TENANT_LEN, "new");
+	assert_int_equal(config_reload(&cur, &next, &changed, why,
+	    sizeof(why)), -KILN_ECONFIG);
+	assert_string_equal(why, "more than 256 tenants with the removed "
+	    "ones (a restart forgets those)");
+}
+
+static void
+test_wellformed(void **state)
+{
+	static struct config w;
+
+	config_defaults(&w);
+	assert_true(config_wellformed(&w));
+	memset(w.user, 'x', sizeof(w.user));
+	assert_false(config_wellformed(&w));
+	config_defaults(&w);
+	w.ntenants = CONFIG_MAX_TENANTS + 1;
+	assert_false(config_wellformed(&w));
+	w.ntenants = -1;
+	assert_false(config_wellformed(&w));
+	config_defaults(&w);
+	w.ntenants = 1;
+	memset(w.tenants[0].id, 'a', sizeof(w.tenants[0].id));
+	assert_false(config_wellformed(&w));
+	w.tenants[0].id[1] = '\0';
+	assert_true(config_wellformed(&w));
+	w.tenants[0].min_isolation = 5;
+	assert_false(config_wellformed(&w));
+	config_defaults(&w);
+	memset(w.gpus[0].model, 'm', sizeof(w.gpus[0].model));
+	assert_false(config_wellformed(&w));
+}
+
+static void
+test_options_apply(void **state)
+{
+	assert_int_equal(config_options_apply(&c, "/srv/kiln", "[::1]:99",
+	    why, sizeof(why)), 0);
+	assert_string_equal(c.state_dir, "/srv/kiln");
+	assert_int_equal(c.listen_port, 99);
+	assert_int_equal(config_options_apply(&c, "relative", NULL, why,
+	    sizeof(why)), -KILN_ECONFIG);
+	assert_string_equal(why, "--state-dir must be an absolute path "
+	    "shorter than 256 bytes");
+	assert_int_equal(config_options_apply(&c, NULL, "nope", why,
+	    sizeof(why)), -KILN_ECONFIG);
+	assert_string_equal(why, "--listen wants HOST:PORT, not nope");
+}
+
 int
 main(void)
 {
@@ -226,6 +347,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_default_tenant, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_set_listen, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_full, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_wellformed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_options_apply, setup,
 		    teardown),
 	};
 

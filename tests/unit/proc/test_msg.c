@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 
 #include "kiln/error.h"
 #include "kiln/msg.h"
+#include "kiln/proc.h"
 
 static struct msg m;
 
@@ -194,6 +196,39 @@ test_strings_split(void **state)
 	    1), -KILN_EPROTO);
 }
 
+/* What a child receives first: the parent's whole configuration. */
+static void
+test_config_handoff(void **state)
+{
+	static struct config sent, got;
+	struct msg_job_ref r;
+	int sv[2];
+
+	pair(sv);
+	config_defaults(&sent);
+	sent.generation = 7;
+	snprintf(sent.tenants[sent.ntenants++].id, JOB_TENANT_LEN, "acme");
+	sent.tenants[0].queue_limit = 12;
+	assert_int_equal(proc_config_send(sv[0], &sent), 0);
+	assert_int_equal(proc_config_recv(sv[1], &got), 0);
+	assert_memory_equal(&got, &sent, sizeof(sent));
+
+	/* anything else first, or a malformed config, is refused */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(msg_send(sv[0], IMSG_CORE_JOB_GET, 1, &r, sizeof(r),
+	    NULL, 0, -1, -1), 0);
+	assert_int_equal(proc_config_recv(sv[1], &got), -KILN_EPROTO);
+	sent.ntenants = CONFIG_MAX_TENANTS + 1;
+	assert_int_equal(proc_config_send(sv[0], &sent), 0);
+	assert_int_equal(proc_config_recv(sv[1], &got), -KILN_EPROTO);
+	assert_int_equal(msg_send(sv[0], IMSG_CONF, 1, &sent, sizeof(sent) - 1,
+	    NULL, 0, -1, -1), 0);
+	assert_int_equal(proc_config_recv(sv[1], &got), -KILN_EPROTO);
+	close(sv[0]);
+	assert_int_equal(proc_config_recv(sv[1], &got), -EPIPE);
+	close(sv[1]);
+}
+
 int
 main(void)
 {
@@ -202,6 +237,7 @@ main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_too_many_fds),
 		cmocka_unit_test(test_strings_split),
+		cmocka_unit_test(test_config_handoff),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

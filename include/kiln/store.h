@@ -4,6 +4,9 @@
  * files.  One struct store is used by one thread (the core's loop); the
  * caller groups many writes in one transaction with store_begin/commit
  * (group commit) and acknowledges nothing before store_commit() returns 0.
+ * The journal is one backend behind an ops table private to src/store
+ * (src/store/store_int.h, docs/STORE.md); every backend keeps the contracts
+ * below, and the blobs are the same files whichever it is.
  */
 #ifndef KILN_STORE_H
 #define KILN_STORE_H
@@ -19,7 +22,8 @@ struct store;
  * Opens (creating when missing) DIR/kiln.db and DIR/blobs/.  Sets WAL and
  * synchronous=FULL and creates the schema.  *out owned by the caller
  * (store_close).  Returns 0, -errno, or -KILN_ECONFIG for a database that is
- * not ours or of a newer schema.
+ * not ours or of a newer schema.  The journal is always the SQLite backend;
+ * inside src/store, store_open_ops() opens DIR with another.
  */
 int store_open(const char *dir, struct store **out);
 void store_close(struct store *st);

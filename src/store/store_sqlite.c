@@ -1,18 +1,19 @@
 /*
- * The job journal: one SQLite database, DIR/kiln.db, in WAL mode with
- * synchronous=FULL, holding tenants, modules, jobs and every job state
- * transition.  This file owns the schema, its version (PRAGMA user_version)
- * and every SQL statement, each prepared once at open and reset after use.
- * It is used by one thread; the caller batches writes between store_begin()
- * and store_commit() (group commit) and acknowledges nothing before the
- * commit returns.  Blob files are blob.c's business.
+ * The SQLite journal backend (store_sqlite_ops, see store_int.h): one
+ * database, DIR/kiln.db, in WAL mode with synchronous=FULL, holding
+ * tenants, modules, jobs and every job state transition.  This file owns
+ * the schema, its version (PRAGMA user_version) and every SQL statement,
+ * each prepared once at open and reset after use.  It is used by one
+ * thread; the caller batches writes between store_begin() and
+ * store_commit() (group commit) and acknowledges nothing before the commit
+ * returns.  Only the ops table is exported; blob files are store_blob.c's
+ * business and struct store is store.c's.
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <sqlite3.h>
 
@@ -24,6 +25,16 @@
 #define STORE_SCHEMA_VERSION	2
 #define STORE_APPLICATION_ID	0x4b494c4e	/* "KILN" */
 #define STORE_BUSY_TIMEOUT_MS	5000
+
+/* The backend's state: what store_sqlite_ops' open returns. */
+struct sqlite_journal {
+	sqlite3		 *db;		/* DIR/kiln.db, WAL, synchronous=FULL */
+	sqlite3_stmt	**stmt;		/* every statement, prepared at open */
+	char		 *dir;		/* DIR as given */
+	int		  iterating;	/* inside a list or events callback */
+	int		  txn_wanted;	/* begin called, not yet ended */
+	int		  txn_open;	/* ... and BEGIN IMMEDIATE has run */
+};
 
 static const char schema_v1[] =
 	"CREATE TABLE tenants ("
@@ -170,10 +181,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 
 /* Logs what SQLite said about a failure and returns -EIO. */
 static int
-db_fail(struct store *st, const char *what)
+db_fail(struct sqlite_journal *jr, const char *what)
 {
-	log_warnx("store: %s: %s (%d)", what, sqlite3_errmsg(st->db),
-	    sqlite3_extended_errcode(st->db));
+	log_warnx("store: %s: %s (%d)", what, sqlite3_errmsg(jr->db),
+	    sqlite3_extended_errcode(jr->db));
 	return -EIO;
 }
 
@@ -182,24 +193,24 @@ db_fail(struct store *st, const char *what)
  * extended SQLite code of the step (SQLITE_DONE on success).
  */
 static int
-stmt_exec(struct store *st, enum stmt i)
+stmt_exec(struct sqlite_journal *jr, enum stmt i)
 {
-	sqlite3_stmt *s = st->stmt[i];
+	sqlite3_stmt *s = jr->stmt[i];
 	int rc;
 
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		rc = sqlite3_extended_errcode(st->db);
+		rc = sqlite3_extended_errcode(jr->db);
 	sqlite3_reset(s);
 	return rc;
 }
 
 /* stmt_exec() for statements whose only failure is -EIO. */
 static int
-stmt_exec_io(struct store *st, enum stmt i, const char *what)
+stmt_exec_io(struct sqlite_journal *jr, enum stmt i, const char *what)
 {
-	if (stmt_exec(st, i) != SQLITE_DONE)
-		return db_fail(st, what);
+	if (stmt_exec(jr, i) != SQLITE_DONE)
+		return db_fail(jr, what);
 	return 0;
 }
 
@@ -379,46 +390,46 @@ job_read(sqlite3_stmt *s, struct job *j)
 }
 
 /*
- * Makes a multi-statement write atomic on its own: outside a transaction
- * the savepoint is one (committed by sp_end), inside store_begin it nests.
- */
-/*
  * The transaction store_begin asked for, begun at the first write: a loop
  * turn that only reads takes no write lock and commits nothing.
  */
 static int
-txn_touch(struct store *st)
+txn_touch(struct sqlite_journal *jr)
 {
 	int rc;
 
-	if (!st->txn_wanted || st->txn_open)
+	if (!jr->txn_wanted || jr->txn_open)
 		return 0;
-	if ((rc = stmt_exec_io(st, ST_BEGIN, "begin")) == 0)
-		st->txn_open = 1;
+	if ((rc = stmt_exec_io(jr, ST_BEGIN, "begin")) == 0)
+		jr->txn_open = 1;
 	return rc;
 }
 
+/*
+ * Makes a multi-statement write atomic on its own: outside a transaction
+ * the savepoint is one (committed by sp_end), inside store_begin it nests.
+ */
 static int
-sp_begin(struct store *st)
+sp_begin(struct sqlite_journal *jr)
 {
 	int rc;
 
-	if ((rc = txn_touch(st)) < 0)
+	if ((rc = txn_touch(jr)) < 0)
 		return rc;
-	return stmt_exec_io(st, ST_SAVEPOINT, "savepoint");
+	return stmt_exec_io(jr, ST_SAVEPOINT, "savepoint");
 }
 
 /* Releases the savepoint when rc >= 0, undoes it otherwise; returns rc. */
 static int
-sp_end(struct store *st, int rc)
+sp_end(struct sqlite_journal *jr, int rc)
 {
-	if (rc >= 0 && stmt_exec(st, ST_RELEASE) == SQLITE_DONE)
+	if (rc >= 0 && stmt_exec(jr, ST_RELEASE) == SQLITE_DONE)
 		return rc;
 	if (rc >= 0)
-		rc = db_fail(st, "release");
+		rc = db_fail(jr, "release");
 	/* Both are no-ops when a failed RELEASE already ended everything. */
-	(void)stmt_exec(st, ST_ROLLBACK_TO);
-	(void)stmt_exec(st, ST_RELEASE);
+	(void)stmt_exec(jr, ST_ROLLBACK_TO);
+	(void)stmt_exec(jr, ST_RELEASE);
 	return rc;
 }
 
@@ -448,32 +459,32 @@ pragma_int(sqlite3 *db, const char *sql, int64_t *out)
  * -KILN_ECONFIG for a foreign, newer or corrupt-headed file, or -EIO.
  */
 static int
-schema_check(struct store *st, int64_t *version)
+schema_check(struct sqlite_journal *jr, int64_t *version)
 {
 	int64_t app_id = 0, objects = 0;
 	int rc;
 
-	rc = pragma_int(st->db, "PRAGMA user_version", version);
+	rc = pragma_int(jr->db, "PRAGMA user_version", version);
 	if (rc == SQLITE_OK)
-		rc = pragma_int(st->db, "PRAGMA application_id", &app_id);
+		rc = pragma_int(jr->db, "PRAGMA application_id", &app_id);
 	if (rc == SQLITE_OK)
-		rc = pragma_int(st->db, "SELECT count(*) FROM sqlite_master",
+		rc = pragma_int(jr->db, "SELECT count(*) FROM sqlite_master",
 		    &objects);
 	if ((rc & 0xff) == SQLITE_NOTADB) {
-		log_warnx("store: %s/kiln.db is not a database", st->dir);
+		log_warnx("store: %s/kiln.db is not a database", jr->dir);
 		return -KILN_ECONFIG;
 	}
 	if (rc != SQLITE_OK)
-		return db_fail(st, "schema check");
+		return db_fail(jr, "schema check");
 	if (*version == 0 && objects == 0)
 		return 0;
 	if (*version == 0 || app_id != STORE_APPLICATION_ID) {
-		log_warnx("store: %s/kiln.db is not a kiln journal", st->dir);
+		log_warnx("store: %s/kiln.db is not a kiln journal", jr->dir);
 		return -KILN_ECONFIG;
 	}
 	if (*version > STORE_SCHEMA_VERSION) {
 		log_warnx("store: %s/kiln.db has schema version %lld, newer "
-		    "than %d", st->dir, (long long)*version,
+		    "than %d", jr->dir, (long long)*version,
 		    STORE_SCHEMA_VERSION);
 		return -KILN_ECONFIG;
 	}
@@ -482,7 +493,7 @@ schema_check(struct store *st, int64_t *version)
 
 /* Sets the connection up and creates or checks the schema. */
 static int
-journal_init(struct store *st)
+journal_init(struct sqlite_journal *jr)
 {
 	char sql[128];
 	int64_t version;
@@ -490,185 +501,188 @@ journal_init(struct store *st)
 	sqlite3_stmt *s;
 	int rc;
 
-	sqlite3_extended_result_codes(st->db, 1);
-	if (sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK ||
-	    sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL,
+	sqlite3_extended_result_codes(jr->db, 1);
+	if (sqlite3_busy_timeout(jr->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK ||
+	    sqlite3_exec(jr->db, "PRAGMA foreign_keys = ON", NULL, NULL,
 	    NULL) != SQLITE_OK)
-		return db_fail(st, "configure");
+		return db_fail(jr, "configure");
 	/* Refuse a foreign file before changing anything in it. */
-	if ((rc = schema_check(st, &version)) < 0)
+	if ((rc = schema_check(jr, &version)) < 0)
 		return rc;
 
-	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s,
+	if (sqlite3_prepare_v2(jr->db, "PRAGMA journal_mode = WAL", -1, &s,
 	    NULL) != SQLITE_OK)
-		return db_fail(st, "journal_mode");
+		return db_fail(jr, "journal_mode");
 	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) != NULL)
 		mode = xstrdup((const char *)sqlite3_column_text(s, 0));
 	sqlite3_finalize(s);
 	if (mode == NULL || strcmp(mode, "wal") != 0) {
 		log_warnx("store: %s/kiln.db: journal_mode is %s, not wal",
-		    st->dir, mode ? mode : "unknown");
+		    jr->dir, mode ? mode : "unknown");
 		free(mode);
 		return -EIO;
 	}
 	free(mode);
 	/* Checkpoints run every 1000 pages; this trims the WAL after them. */
-	if (sqlite3_exec(st->db, "PRAGMA synchronous = FULL;"
+	if (sqlite3_exec(jr->db, "PRAGMA synchronous = FULL;"
 	    " PRAGMA journal_size_limit = 67108864", NULL, NULL,
 	    NULL) != SQLITE_OK)
-		return db_fail(st, "synchronous");
+		return db_fail(jr, "synchronous");
 
-	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	if (sqlite3_exec(jr->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK)
-		return db_fail(st, "begin schema");
+		return db_fail(jr, "begin schema");
 	/* Again under the write lock: another opener may have been first. */
-	if ((rc = schema_check(st, &version)) < 0)
+	if ((rc = schema_check(jr, &version)) < 0)
 		goto out_rollback;
 	/* create (from 0) or migrate, one version after the other */
 	if (version < STORE_SCHEMA_VERSION) {
 		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d;"
 		    " PRAGMA user_version = %d;", STORE_APPLICATION_ID,
 		    STORE_SCHEMA_VERSION);
-		if ((version < 1 && sqlite3_exec(st->db, schema_v1, NULL, NULL,
+		if ((version < 1 && sqlite3_exec(jr->db, schema_v1, NULL, NULL,
 		    NULL) != SQLITE_OK) ||
-		    (version < 2 && sqlite3_exec(st->db, schema_v2, NULL, NULL,
+		    (version < 2 && sqlite3_exec(jr->db, schema_v2, NULL, NULL,
 		    NULL) != SQLITE_OK) ||
-		    sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-			rc = db_fail(st, "create schema");
+		    sqlite3_exec(jr->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+			rc = db_fail(jr, "create schema");
 			goto out_rollback;
 		}
 		if (version > 0)
 			log_info("store: %s/kiln.db migrated from schema "
-			    "version %lld to %d", st->dir, (long long)version,
+			    "version %lld to %d", jr->dir, (long long)version,
 			    STORE_SCHEMA_VERSION);
 	}
-	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		rc = db_fail(st, "commit schema");
+	if (sqlite3_exec(jr->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = db_fail(jr, "commit schema");
 		goto out_rollback;
 	}
 	return 0;
 
  out_rollback:
-	if (!sqlite3_get_autocommit(st->db))
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (!sqlite3_get_autocommit(jr->db))
+		sqlite3_exec(jr->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
 }
 
-int
-store_open(const char *dir, struct store **out)
+/*
+ * Frees jr, also one sqlite_open made only part of; closing the database
+ * rolls back a transaction left open.
+ */
+static void
+sqlite_close(void *be)
 {
-	struct store *st;
+	struct sqlite_journal *jr = be;
+	int i;
+
+	if (jr == NULL)
+		return;
+	for (i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(jr->stmt[i]);
+	if (jr->db != NULL && sqlite3_close(jr->db) != SQLITE_OK)
+		log_warnx("store: close: %s", sqlite3_errmsg(jr->db));
+	free(jr->stmt);
+	free(jr->dir);
+	free(jr);
+}
+
+static int
+sqlite_open(const char *dir, void **be)
+{
+	struct sqlite_journal *jr;
 	char *path;
 	int i, rc;
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	st = xcalloc(1, sizeof(*st));
-	st->blob_dirfd = -1;
-	st->stmt = xcalloc(ST_COUNT, sizeof(*st->stmt));
+	jr = xcalloc(1, sizeof(*jr));
+	jr->stmt = xcalloc(ST_COUNT, sizeof(*jr->stmt));
 	/*
 	 * Kept as given: the core passes "." after entering the directory,
 	 * so that no directory above it needs to be searchable.
 	 */
-	st->dir = xstrdup(dir);
-	if ((rc = store_blobs_open(st)) < 0)
-		goto out_close;
+	jr->dir = xstrdup(dir);
 
-	path = xasprintf("%s/kiln.db", st->dir);
-	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	path = xasprintf("%s/kiln.db", jr->dir);
+	rc = sqlite3_open_v2(path, &jr->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
 	    NULL);
 	free(path);
 	if (rc != SQLITE_OK) {
-		rc = st->db ? db_fail(st, "open") : -ENOMEM;
+		rc = jr->db ? db_fail(jr, "open") : -ENOMEM;
 		goto out_close;
 	}
-	if ((rc = journal_init(st)) < 0)
+	if ((rc = journal_init(jr)) < 0)
 		goto out_close;
 	for (i = 0; i < ST_COUNT; i++) {
-		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
-		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) !=
+		if (sqlite3_prepare_v3(jr->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &jr->stmt[i], NULL) !=
 		    SQLITE_OK) {
-			rc = db_fail(st, stmt_sql[i]);
+			rc = db_fail(jr, stmt_sql[i]);
 			goto out_close;
 		}
 	}
-	*out = st;
+	*be = jr;
 	return 0;
 
  out_close:
-	store_close(st);
+	sqlite_close(jr);
 	return rc;
 }
 
-void
-store_close(struct store *st)
+static int
+sqlite_begin(void *be)
 {
-	int i;
+	struct sqlite_journal *jr = be;
 
-	if (st == NULL)
-		return;
-	for (i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(st->stmt[i]);
-	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
-		log_warnx("store: close: %s", sqlite3_errmsg(st->db));
-	store_blobs_close(st);
-	free(st->stmt);
-	free(st->dir);
-	free(st);
-}
-
-int
-store_begin(struct store *st)
-{
-	if (st->txn_wanted) {
+	if (jr->txn_wanted) {
 		log_warnx("store: begin inside a transaction");
 		return -EIO;
 	}
-	st->txn_wanted = 1;
+	jr->txn_wanted = 1;
 	return 0;
 }
 
-int
-store_commit(struct store *st)
+static int
+sqlite_commit(void *be)
 {
-	int open = st->txn_open;
+	struct sqlite_journal *jr = be;
+	int open = jr->txn_open;
 
-	if (!st->txn_wanted) {
+	if (!jr->txn_wanted) {
 		log_warnx("store: commit without a transaction");
 		return -EIO;
 	}
-	st->txn_wanted = st->txn_open = 0;
-	if (!open || stmt_exec(st, ST_COMMIT) == SQLITE_DONE)
+	jr->txn_wanted = jr->txn_open = 0;
+	if (!open || stmt_exec(jr, ST_COMMIT) == SQLITE_DONE)
 		return 0;
-	db_fail(st, "commit");
+	db_fail(jr, "commit");
 	/*
 	 * A COMMIT that failed may leave the transaction open (SQLITE_BUSY);
 	 * end it so that a failed commit always means nothing was written.
 	 */
-	if (!sqlite3_get_autocommit(st->db))
-		(void)stmt_exec(st, ST_ROLLBACK);
+	if (!sqlite3_get_autocommit(jr->db))
+		(void)stmt_exec(jr, ST_ROLLBACK);
 	return -EIO;
 }
 
-int
-store_rollback(struct store *st)
+static int
+sqlite_rollback(void *be)
 {
-	int open = st->txn_open;
+	struct sqlite_journal *jr = be;
+	int open = jr->txn_open;
 
-	if (!st->txn_wanted) {
+	if (!jr->txn_wanted) {
 		log_warnx("store: rollback without a transaction");
 		return -EIO;
 	}
-	st->txn_wanted = st->txn_open = 0;
-	return open ? stmt_exec_io(st, ST_ROLLBACK, "rollback") : 0;
+	jr->txn_wanted = jr->txn_open = 0;
+	return open ? stmt_exec_io(jr, ST_ROLLBACK, "rollback") : 0;
 }
 
 /* Inserts the tenant unless present; part of the caller's savepoint. */
 static int
-tenant_put(struct store *st, const char *tenant)
+tenant_put(struct sqlite_journal *jr, const char *tenant)
 {
-	sqlite3_stmt *s = st->stmt[ST_TENANT_ENSURE];
+	sqlite3_stmt *s = jr->stmt[ST_TENANT_ENSURE];
 	int rc;
 
 	if ((rc = bind_field(s, 1, tenant, JOB_TENANT_LEN)) < 0)
@@ -677,32 +691,34 @@ tenant_put(struct store *st, const char *tenant)
 		return -EINVAL;
 	if ((rc = bind_int64(s, 2, now_real_ns())) < 0)
 		return rc;
-	return stmt_exec_io(st, ST_TENANT_ENSURE, "tenant insert");
+	return stmt_exec_io(jr, ST_TENANT_ENSURE, "tenant insert");
 }
 
-int
-store_tenant_ensure(struct store *st, const char *tenant)
+static int
+sqlite_tenant_ensure(void *be, const char *tenant)
 {
+	struct sqlite_journal *jr = be;
 	int rc;
 
-	if ((rc = txn_touch(st)) < 0)
+	if ((rc = txn_touch(jr)) < 0)
 		return rc;
-	return tenant_put(st, tenant);
+	return tenant_put(jr, tenant);
 }
 
-int
-store_module_put(struct store *st, const char *tenant, const char *digest,
+static int
+sqlite_module_put(void *be, const char *tenant, const char *digest,
     uint64_t size, enum module_kind kind)
 {
-	sqlite3_stmt *s = st->stmt[ST_MODULE_PUT];
+	struct sqlite_journal *jr = be;
+	sqlite3_stmt *s = jr->stmt[ST_MODULE_PUT];
 	int rc;
 
 	if (store_digest_check(digest) < 0 || size > INT64_MAX ||
 	    (kind != MODULE_WASM && kind != MODULE_NATIVE))
 		return -EINVAL;
-	if ((rc = sp_begin(st)) < 0)
+	if ((rc = sp_begin(jr)) < 0)
 		return rc;
-	if ((rc = tenant_put(st, tenant)) < 0)
+	if ((rc = tenant_put(jr, tenant)) < 0)
 		goto out;
 	if ((rc = bind_field(s, 1, tenant, JOB_TENANT_LEN)) < 0 ||
 	    (rc = bind_field(s, 2, digest, JOB_DIGEST_LEN)) < 0 ||
@@ -710,17 +726,18 @@ store_module_put(struct store *st, const char *tenant, const char *digest,
 	    (rc = bind_int64(s, 4, now_real_ns())) < 0 ||
 	    (rc = bind_int64(s, 5, kind)) < 0)
 		goto out;
-	if ((rc = stmt_exec_io(st, ST_MODULE_PUT, "module insert")) < 0)
+	if ((rc = stmt_exec_io(jr, ST_MODULE_PUT, "module insert")) < 0)
 		goto out;
-	rc = sqlite3_changes(st->db) > 0 ? 1 : 0;
+	rc = sqlite3_changes(jr->db) > 0 ? 1 : 0;
  out:
-	return sp_end(st, rc);
+	return sp_end(jr, rc);
 }
 
-int
-store_module_kind(struct store *st, const char *tenant, const char *digest)
+static int
+sqlite_module_kind(void *be, const char *tenant, const char *digest)
 {
-	sqlite3_stmt *s = st->stmt[ST_MODULE_KIND];
+	struct sqlite_journal *jr = be;
+	sqlite3_stmt *s = jr->stmt[ST_MODULE_KIND];
 	int rc;
 
 	if ((rc = bind_field(s, 1, tenant, JOB_TENANT_LEN)) < 0 ||
@@ -735,16 +752,16 @@ store_module_kind(struct store *st, const char *tenant, const char *digest)
 		rc = -1;
 	sqlite3_reset(s);
 	if (rc < 0 || (rc != 0 && rc != MODULE_WASM && rc != MODULE_NATIVE))
-		return db_fail(st, "module lookup");
+		return db_fail(jr, "module lookup");
 	return rc;
 }
 
 /* Appends the event (j->id, j->state, reason, at_ns). */
 static int
-event_put(struct store *st, const struct job *j, const char *reason,
+event_put(struct sqlite_journal *jr, const struct job *j, const char *reason,
     int64_t at_ns)
 {
-	sqlite3_stmt *s = st->stmt[ST_EVENT_INSERT];
+	sqlite3_stmt *s = jr->stmt[ST_EVENT_INSERT];
 	const char *state = job_state_name(j->state);
 	int rc;
 
@@ -753,71 +770,73 @@ event_put(struct store *st, const struct job *j, const char *reason,
 	    (rc = bind_field(s, 3, reason, JOB_REASON_LEN)) < 0 ||
 	    (rc = bind_int64(s, 4, at_ns)) < 0)
 		return rc;
-	return stmt_exec_io(st, ST_EVENT_INSERT, "event insert");
+	return stmt_exec_io(jr, ST_EVENT_INSERT, "event insert");
 }
 
-int
-store_job_insert(struct store *st, struct job *j)
+static int
+sqlite_job_insert(void *be, struct job *j)
 {
+	struct sqlite_journal *jr = be;
 	int64_t seq;
 	int rc, sqlrc;
 
 	if (j->id[0] == '\0')
 		return -EINVAL;
-	if ((rc = sp_begin(st)) < 0)
+	if ((rc = sp_begin(jr)) < 0)
 		return rc;
-	if ((rc = tenant_put(st, j->tenant)) < 0)
+	if ((rc = tenant_put(jr, j->tenant)) < 0)
 		goto out;
-	if ((rc = job_bind(st->stmt[ST_JOB_INSERT], j)) < 0)
+	if ((rc = job_bind(jr->stmt[ST_JOB_INSERT], j)) < 0)
 		goto out;
-	sqlrc = stmt_exec(st, ST_JOB_INSERT);
+	sqlrc = stmt_exec(jr, ST_JOB_INSERT);
 	if (sqlrc == SQLITE_CONSTRAINT_UNIQUE ||
 	    sqlrc == SQLITE_CONSTRAINT_PRIMARYKEY) {
 		rc = -KILN_ECONFLICT;
 		goto out;
 	}
 	if (sqlrc != SQLITE_DONE) {
-		rc = db_fail(st, "job insert");
+		rc = db_fail(jr, "job insert");
 		goto out;
 	}
-	seq = sqlite3_last_insert_rowid(st->db);
-	if ((rc = event_put(st, j, j->reason,
+	seq = sqlite3_last_insert_rowid(jr->db);
+	if ((rc = event_put(jr, j, j->reason,
 	    j->created_ns ? j->created_ns : now_real_ns())) < 0)
 		goto out;
-	if ((rc = sp_end(st, 0)) == 0)
+	if ((rc = sp_end(jr, 0)) == 0)
 		j->seq = seq;
 	return rc;
  out:
-	return sp_end(st, rc);
+	return sp_end(jr, rc);
 }
 
-int
-store_job_update(struct store *st, const struct job *j,
+static int
+sqlite_job_update(void *be, const struct job *j,
     const char *event_reason, int64_t at_ns)
 {
+	struct sqlite_journal *jr = be;
 	int rc;
 
-	if ((rc = sp_begin(st)) < 0)
+	if ((rc = sp_begin(jr)) < 0)
 		return rc;
-	if ((rc = job_bind(st->stmt[ST_JOB_UPDATE], j)) < 0)
+	if ((rc = job_bind(jr->stmt[ST_JOB_UPDATE], j)) < 0)
 		goto out;
-	if ((rc = stmt_exec_io(st, ST_JOB_UPDATE, "job update")) < 0)
+	if ((rc = stmt_exec_io(jr, ST_JOB_UPDATE, "job update")) < 0)
 		goto out;
-	if (sqlite3_changes(st->db) == 0) {
+	if (sqlite3_changes(jr->db) == 0) {
 		rc = -KILN_ENOT_FOUND;
 		goto out;
 	}
-	rc = event_put(st, j, event_reason ? event_reason : "",
+	rc = event_put(jr, j, event_reason ? event_reason : "",
 	    at_ns ? at_ns : now_real_ns());
  out:
-	return sp_end(st, rc);
+	return sp_end(jr, rc);
 }
 
 /* Runs a statement expected to return at most one job row into *out. */
 static int
-job_fetch(struct store *st, enum stmt i, struct job *out)
+job_fetch(struct sqlite_journal *jr, enum stmt i, struct job *out)
 {
-	sqlite3_stmt *s = st->stmt[i];
+	sqlite3_stmt *s = jr->stmt[i];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -832,30 +851,32 @@ job_fetch(struct store *st, enum stmt i, struct job *out)
 		rc = -KILN_ENOT_FOUND;
 		break;
 	default:
-		rc = db_fail(st, "job select");
+		rc = db_fail(jr, "job select");
 		break;
 	}
 	sqlite3_reset(s);
 	return rc;
 }
 
-int
-store_job_get(struct store *st, const char *id, struct job *out)
+static int
+sqlite_job_get(void *be, const char *id, struct job *out)
 {
+	struct sqlite_journal *jr = be;
 	int rc;
 
-	if ((rc = bind_field(st->stmt[ST_JOB_GET], 1, id, JOB_ID_LEN)) < 0) {
+	if ((rc = bind_field(jr->stmt[ST_JOB_GET], 1, id, JOB_ID_LEN)) < 0) {
 		memset(out, 0, sizeof(*out));
 		return rc == -EINVAL ? -KILN_ENOT_FOUND : rc;
 	}
-	return job_fetch(st, ST_JOB_GET, out);
+	return job_fetch(jr, ST_JOB_GET, out);
 }
 
-int
-store_job_find_idem(struct store *st, const char *tenant,
+static int
+sqlite_job_find_idem(void *be, const char *tenant,
     const char *idem_key, struct job *out)
 {
-	sqlite3_stmt *s = st->stmt[ST_JOB_FIND_IDEM];
+	struct sqlite_journal *jr = be;
+	sqlite3_stmt *s = jr->stmt[ST_JOB_FIND_IDEM];
 	int rc;
 
 	if ((rc = bind_field(s, 1, tenant, JOB_TENANT_LEN)) < 0 ||
@@ -863,14 +884,15 @@ store_job_find_idem(struct store *st, const char *tenant,
 		memset(out, 0, sizeof(*out));
 		return rc == -EINVAL ? -KILN_ENOT_FOUND : rc;
 	}
-	return job_fetch(st, ST_JOB_FIND_IDEM, out);
+	return job_fetch(jr, ST_JOB_FIND_IDEM, out);
 }
 
-int
-store_job_list(struct store *st, const char *tenant, int state,
+static int
+sqlite_job_list(void *be, const char *tenant, int state,
     int64_t after_seq, int limit,
     int (*fn)(const struct job *j, void *arg), void *arg)
 {
+	struct sqlite_journal *jr = be;
 	const char *name = NULL;
 	sqlite3_stmt *s;
 	struct job j;
@@ -879,11 +901,11 @@ store_job_list(struct store *st, const char *tenant, int state,
 	if (state >= JOB_STATE_COUNT || (state >= 0 &&
 	    (name = job_state_name((enum job_state)state)) == NULL))
 		return -EINVAL;
-	if (st->iterating)
+	if (jr->iterating)
 		return -EBUSY;
 	if (limit <= 0)
 		return 0;
-	s = st->stmt[ST_JOB_LIST + (tenant ? 1 : 0) + (state >= 0 ? 2 : 0)];
+	s = jr->stmt[ST_JOB_LIST + (tenant ? 1 : 0) + (state >= 0 ? 2 : 0)];
 	if (tenant != NULL &&
 	    (rc = bind_field(s, 1, tenant, JOB_TENANT_LEN)) < 0)
 		return rc == -EINVAL ? 0 : rc;
@@ -891,9 +913,9 @@ store_job_list(struct store *st, const char *tenant, int state,
 	    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC) != SQLITE_OK) ||
 	    sqlite3_bind_int64(s, 3, after_seq) != SQLITE_OK ||
 	    sqlite3_bind_int(s, 4, limit) != SQLITE_OK)
-		return db_fail(st, "job list bind");
+		return db_fail(jr, "job list bind");
 
-	st->iterating = 1;
+	jr->iterating = 1;
 	rc = 0;
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		memset(&j, 0, sizeof(j));
@@ -910,32 +932,33 @@ store_job_list(struct store *st, const char *tenant, int state,
 			break;
 	}
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		rc = db_fail(st, "job list");
+		rc = db_fail(jr, "job list");
 	else
 		rc = visited;
  out:
 	sqlite3_reset(s);
-	st->iterating = 0;
+	jr->iterating = 0;
 	return rc;
 }
 
-int
-store_job_events(struct store *st, const char *id,
+static int
+sqlite_job_events(void *be, const char *id,
     int (*fn)(enum job_state state, const char *reason, int64_t at_ns,
         void *arg), void *arg)
 {
-	sqlite3_stmt *s = st->stmt[ST_EVENT_LIST];
+	struct sqlite_journal *jr = be;
+	sqlite3_stmt *s = jr->stmt[ST_EVENT_LIST];
 	char reason[JOB_REASON_LEN];
 	enum job_state state;
 	int64_t at_ns;
 	int rc, step, count = 0;
 
-	if (st->iterating)
+	if (jr->iterating)
 		return -EBUSY;
 	if ((rc = bind_field(s, 1, id, JOB_ID_LEN)) < 0)
 		return rc == -EINVAL ? 0 : rc;
 
-	st->iterating = 1;
+	jr->iterating = 1;
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		if (col_state(s, 0, &state) < 0 ||
 		    col_field(s, 1, reason, sizeof(reason)) < 0 ||
@@ -949,19 +972,20 @@ store_job_events(struct store *st, const char *id,
 			break;
 	}
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		rc = db_fail(st, "event list");
+		rc = db_fail(jr, "event list");
 	else
 		rc = count;
  out:
 	sqlite3_reset(s);
-	st->iterating = 0;
+	jr->iterating = 0;
 	return rc;
 }
 
-int
-store_job_count_states(struct store *st, uint64_t counts[JOB_STATE_COUNT])
+static int
+sqlite_job_count_states(void *be, uint64_t counts[JOB_STATE_COUNT])
 {
-	sqlite3_stmt *s = st->stmt[ST_JOB_COUNT_STATES];
+	struct sqlite_journal *jr = be;
+	sqlite3_stmt *s = jr->stmt[ST_JOB_COUNT_STATES];
 	enum job_state state;
 	int64_t n;
 	int rc = 0, step;
@@ -977,10 +1001,29 @@ store_job_count_states(struct store *st, uint64_t counts[JOB_STATE_COUNT])
 		counts[state] = (uint64_t)n;
 	}
 	if (step != SQLITE_DONE)
-		rc = db_fail(st, "count states");
+		rc = db_fail(jr, "count states");
  out:
 	sqlite3_reset(s);
 	if (rc < 0)
 		memset(counts, 0, sizeof(uint64_t) * JOB_STATE_COUNT);
 	return rc;
 }
+
+const struct store_ops store_sqlite_ops = {
+	.name = "sqlite",
+	.open = sqlite_open,
+	.close = sqlite_close,
+	.begin = sqlite_begin,
+	.commit = sqlite_commit,
+	.rollback = sqlite_rollback,
+	.tenant_ensure = sqlite_tenant_ensure,
+	.module_put = sqlite_module_put,
+	.module_kind = sqlite_module_kind,
+	.job_insert = sqlite_job_insert,
+	.job_update = sqlite_job_update,
+	.job_get = sqlite_job_get,
+	.job_find_idem = sqlite_job_find_idem,
+	.job_list = sqlite_job_list,
+	.job_events = sqlite_job_events,
+	.job_count_states = sqlite_job_count_states,
+};

@@ -5,6 +5,8 @@
  * fsynced, linked or renamed into place, and the directory is fsynced, so a
  * name that exists always holds all of its bytes, also after a crash.
  * Nothing here modifies or deletes a blob; garbage collection is not done.
+ * This file knows nothing of the journal: store.c hands it the store's
+ * struct blobdir, whichever journal backend the store uses.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +26,11 @@
 #define DIGEST_PREFIX_LEN	7
 #define DIGEST_HEX_LEN		64
 #define BLOB_MODE		0400
+
+struct blobdir {
+	char	*dir;		/* DIR as given to blobdir_open */
+	int	 dirfd;		/* DIR/blobs, O_DIRECTORY */
+};
 
 /* Opens a directory relative to dirfd (or absolute); fd or -errno. */
 static int
@@ -49,29 +56,39 @@ dir_ensure(int parent, const char *name)
 }
 
 int
-store_blobs_open(struct store *st)
+blobdir_open(const char *dir, struct blobdir **out)
 {
-	int dirfd, rc;
+	struct blobdir *bd;
+	int dirfd, fd, rc;
 
 	if (sodium_init() < 0)
 		return -EIO;
-	if ((dirfd = dir_open(AT_FDCWD, st->dir)) < 0)
+	if ((dirfd = dir_open(AT_FDCWD, dir)) < 0)
 		return dirfd;
-	rc = dir_ensure(dirfd, "blobs");
-	if (rc == 0 && (rc = dir_open(dirfd, "blobs")) >= 0) {
-		st->blob_dirfd = rc;
-		rc = 0;
+	if ((rc = dir_ensure(dirfd, "blobs")) < 0)
+		goto out_close;
+	if ((fd = dir_open(dirfd, "blobs")) < 0) {
+		rc = fd;
+		goto out_close;
 	}
+	bd = xcalloc(1, sizeof(*bd));
+	bd->dir = xstrdup(dir);
+	bd->dirfd = fd;
+	*out = bd;
+	rc = 0;
+ out_close:
 	close(dirfd);
 	return rc;
 }
 
 void
-store_blobs_close(struct store *st)
+blobdir_close(struct blobdir *bd)
 {
-	if (st->blob_dirfd >= 0)
-		close(st->blob_dirfd);
-	st->blob_dirfd = -1;
+	if (bd == NULL)
+		return;
+	close(bd->dirfd);
+	free(bd->dir);
+	free(bd);
 }
 
 int
@@ -172,7 +189,7 @@ blob_rename_tmp(int dirfd, const char *name, const void *buf, size_t n)
 }
 
 int
-store_blob_put(struct store *st, const void *buf, size_t n,
+blobdir_put(struct blobdir *bd, const void *buf, size_t n,
     char digest[JOB_DIGEST_LEN])
 {
 	unsigned char md[crypto_hash_sha256_BYTES];
@@ -185,9 +202,9 @@ store_blob_put(struct store *st, const void *buf, size_t n,
 	hex_encode(md, sizeof(md), hex);
 	memcpy(sub, hex, 2);
 	sub[2] = '\0';
-	if ((rc = dir_ensure(st->blob_dirfd, sub)) < 0)
+	if ((rc = dir_ensure(bd->dirfd, sub)) < 0)
 		return rc;
-	if ((dirfd = dir_open(st->blob_dirfd, sub)) < 0)
+	if ((dirfd = dir_open(bd->dirfd, sub)) < 0)
 		return dirfd;
 
 	if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -230,27 +247,26 @@ blob_relpath(const char *digest, char rel[JOB_DIGEST_LEN])
 }
 
 int
-store_blob_open(struct store *st, const char *digest)
+blobdir_get(struct blobdir *bd, const char *digest)
 {
 	char rel[JOB_DIGEST_LEN];
 	int fd;
 
 	if (blob_relpath(digest, rel) < 0)
 		return -EINVAL;
-	fd = openat(st->blob_dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = openat(bd->dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	return fd < 0 ? -errno : fd;
 }
 
 int
-store_blob_path(struct store *st, const char *digest, char *buf,
-    size_t len)
+blobdir_path(struct blobdir *bd, const char *digest, char *buf, size_t len)
 {
 	char rel[JOB_DIGEST_LEN];
 	int n;
 
 	if (blob_relpath(digest, rel) < 0)
 		return -EINVAL;
-	n = snprintf(buf, len, "%s/blobs/%s", st->dir, rel);
+	n = snprintf(buf, len, "%s/blobs/%s", bd->dir, rel);
 	if (n < 0)
 		return -EINVAL;
 	if ((size_t)n >= len)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "kiln/config.h"
+#include "kiln/gpu.h"
 #include "kiln/job.h"
 #include "kiln/msg.h"
 #include "kiln/obs.h"
@@ -29,7 +30,7 @@ struct outmsg {
 struct run {
 	char id[JOB_ID_LEN];
 	char tenant[JOB_TENANT_LEN];
-	char slot[JOB_SLOT_LEN];
+	struct gpu_lease lease;	/* from sched_next; its name is j.slot */
 	uint64_t cancel_req;	/* api request waiting for the end, 0: none */
 	int cancel_wanted;
 };
@@ -50,6 +51,7 @@ struct core {
 	struct config *conf;
 	struct store *st;
 	struct sched *sched;
+	struct gpu_alloc *gpus;	/* the scheduler's allocator */
 	int parent_fd, api_fd, launcher_fd;
 	uint64_t api_gen;	/* bumped for every new api connection */
 	struct outmsg *out;
@@ -97,6 +99,12 @@ void core_job_done(struct core *c, const struct msg_done *d, int out_fd,
     int log_fd);
 void core_launcher_lost(struct core *c);
 void core_metrics(struct core *c, uint64_t req);
+
+/* core_sched.c: the allocator and scheduler from the config. */
+void core_sched_new(struct core *c);
+/* Queues j for its profile; fatal when the scheduler refuses it. */
+void core_sched_enqueue(struct core *c, const struct job *j,
+    int64_t not_before_ns);
 
 /* core_modules.c */
 void core_module_put(struct core *c, uint64_t req, const struct msg_tenant *t,

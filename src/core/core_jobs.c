@@ -203,7 +203,6 @@ run_add(struct core *c, const struct job *j)
 	memset(r, 0, sizeof(*r));
 	memcpy(r->id, j->id, sizeof(r->id));
 	memcpy(r->tenant, j->tenant, sizeof(r->tenant));
-	memcpy(r->slot, j->slot, sizeof(r->slot));
 	return r;
 }
 
@@ -211,7 +210,11 @@ run_add(struct core *c, const struct job *j)
 static void
 run_end(struct core *c, struct run *r)
 {
-	sched_slot_release(c->sched, r->slot, r->tenant);
+	int rc;
+
+	if ((rc = sched_lease_release(c->sched, &r->lease, now_mono_ns())) < 0)
+		log_fatalx("sched: job %s: release %s: %s", r->id, r->tenant,
+		    kiln_strerror(rc));
 	*r = c->runs[--c->nruns];
 }
 
@@ -400,8 +403,7 @@ core_job_submit(struct core *c, uint64_t req, const struct msg_submit *s,
 		job_move(c, &j, JOB_REJECTED, why);
 	} else {
 		job_move(c, &j, JOB_QUEUED, NULL);
-		if (sched_job_enqueue(c->sched, j.id, j.tenant, 0) < 0)
-			log_fatalx("sched: enqueue %s", j.id);
+		core_sched_enqueue(c, &j, 0);
 	}
 	reply_job(c, req, 202, &j, 1);
 out:
@@ -626,17 +628,21 @@ job_start(struct core *c, struct job *j)
 void
 core_schedule(struct core *c)
 {
-	char id[JOB_ID_LEN], slot[JOB_SLOT_LEN];
+	char id[JOB_ID_LEN];
+	struct gpu_lease lease;
 	struct job j;
+	int rc;
 
 	if (c->launcher_fd < 0)
 		return;
-	while (sched_next(c->sched, now_mono_ns(), id, slot,
+	while (sched_next(c->sched, now_mono_ns(), id, &lease,
 	    &c->sched_wake_ns) == 1) {
 		job_load(c, id, &j);
-		snprintf(j.slot, sizeof(j.slot), "%s", slot);
+		if ((rc = gpu_lease_name(c->gpus, &lease, j.slot,
+		    sizeof(j.slot))) < 0)
+			log_fatalx("gpu: lease name: %s", kiln_strerror(rc));
 		job_move(c, &j, JOB_SCHEDULED, "");
-		run_add(c, &j);
+		run_add(c, &j)->lease = lease;
 		job_start(c, &j);
 		job_clear(&j);
 	}
@@ -695,9 +701,8 @@ job_retry(struct core *c, struct job *j, const char *reason)
 	}
 	job_move(c, j, JOB_QUEUED, reason);
 	c->requeued++;
-	if (sched_job_enqueue(c->sched, j->id, j->tenant, now_mono_ns() +
-	    RETRY_BACKOFF_NS * (1 << j->attempts)) < 0)
-		log_fatalx("sched: requeue %s", j->id);
+	core_sched_enqueue(c, j, now_mono_ns() +
+	    RETRY_BACKOFF_NS * (1 << j->attempts));
 }
 
 void
@@ -854,9 +859,8 @@ core_recover(struct core *c)
 			job_retry(c, j, "controller_restart");
 			continue;	/* job_retry enqueued it */
 		}
-		if (j->state == JOB_QUEUED &&
-		    sched_job_enqueue(c->sched, j->id, j->tenant, 0) < 0)
-			log_fatalx("sched: enqueue %s", j->id);
+		if (j->state == JOB_QUEUED)
+			core_sched_enqueue(c, j, 0);
 	}
 	log_info("recovered: %zu live jobs, %zu queued", rc.n,
 	    sched_queued(c->sched, NULL));

@@ -381,7 +381,7 @@ core_proc_main(struct config *conf)
 	c->api_fd = PROC_FD_CORE_API;
 	c->launcher_fd = PROC_FD_CORE_LAUNCHER;
 	c->node_level = -1;
-	c->sched = sched_new(conf);
+	core_sched_new(c);
 	if ((rc = store_open(".", &c->st)) < 0)
 		log_fatalx("store %s: %s", dir, kiln_strerror(rc));
 	if (store_begin(c->st) < 0)

@@ -1,209 +1,242 @@
 /*
- * FIFO scheduling onto whole-GPU slots.  The queue is a doubly linked list
- * in arrival order; a job whose tenant is at its concurrency limit, or that
- * is backing off after an infrastructure failure, is skipped without losing
- * its place.  Sizes are small (queue limits bound the list), so the scans
- * are linear and obvious.
+ * The scheduler's bookkeeping: tenants and their limits, the queue in
+ * arrival order, the jobs holding a lease, and moving a job between them
+ * when its policy picks it (sched_next) or its lease comes back.  Which job
+ * starts is the policy's (policy_*.c), where it runs the allocator's.
+ * Sizes are small (queue limits bound the lists), so the scans are linear
+ * and obvious.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 
 #include "kiln/error.h"
 #include "kiln/sched.h"
 #include "kiln/util.h"
-
-struct qjob {
-	TAILQ_ENTRY(qjob) link;
-	char id[JOB_ID_LEN];
-	struct tenant_use *tenant;
-	int64_t not_before_ns;
-};
-
-struct tenant_use {
-	char id[JOB_TENANT_LEN];
-	uint32_t concurrency;
-	uint32_t running;
-	size_t queued;
-};
-
-struct slot {
-	char name[JOB_SLOT_LEN];
-	struct tenant_use *tenant;	/* NULL when free */
-};
-
-struct sched {
-	TAILQ_HEAD(, qjob) queue;
-	size_t nqueued;
-	struct tenant_use *tenants;
-	int ntenants;
-	struct slot *slots;
-	int nslots;
-};
+#include "sched_int.h"
 
 struct sched *
-sched_new(const struct config *c)
+sched_new(const struct sched_policy_ops *policy, struct gpu_alloc *alloc)
 {
 	struct sched *s = xcalloc(1, sizeof(*s));
-	int i;
 
+	s->policy = policy;
+	s->alloc = alloc;
 	TAILQ_INIT(&s->queue);
-	s->ntenants = c->ntenants;
-	s->tenants = xcalloc((size_t)c->ntenants, sizeof(*s->tenants));
-	for (i = 0; i < c->ntenants; i++) {
-		memcpy(s->tenants[i].id, c->tenants[i].id,
-		    sizeof(s->tenants[i].id));
-		s->tenants[i].concurrency = c->tenants[i].concurrency;
-	}
-	s->nslots = c->ngpus;
-	s->slots = xcalloc((size_t)c->ngpus, sizeof(*s->slots));
-	for (i = 0; i < c->ngpus; i++)
-		memcpy(s->slots[i].name, c->gpus[i].name,
-		    sizeof(s->slots[i].name));
+	TAILQ_INIT(&s->running);
+	TAILQ_INIT(&s->tenants);
+	if (policy->state_new != NULL)
+		s->policy_state = policy->state_new(s);
 	return s;
+}
+
+static void
+jobs_free(struct sched_jobs *jobs)
+{
+	struct sched_job *j;
+
+	while ((j = TAILQ_FIRST(jobs)) != NULL) {
+		TAILQ_REMOVE(jobs, j, link);
+		free(j);
+	}
 }
 
 void
 sched_free(struct sched *s)
 {
-	struct qjob *q;
+	struct sched_tenant *t;
 
 	if (s == NULL)
 		return;
-	while ((q = TAILQ_FIRST(&s->queue)) != NULL) {
-		TAILQ_REMOVE(&s->queue, q, link);
-		free(q);
+	if (s->policy->state_free != NULL)
+		s->policy->state_free(s->policy_state);
+	jobs_free(&s->queue);
+	jobs_free(&s->running);
+	while ((t = TAILQ_FIRST(&s->tenants)) != NULL) {
+		TAILQ_REMOVE(&s->tenants, t, link);
+		free(t);
 	}
-	free(s->tenants);
-	free(s->slots);
 	free(s);
 }
 
-static struct tenant_use *
+static struct sched_tenant *
 tenant_find(const struct sched *s, const char *id)
 {
-	int i;
+	struct sched_tenant *t;
 
-	for (i = 0; i < s->ntenants; i++)
-		if (strcmp(s->tenants[i].id, id) == 0)
-			return &s->tenants[i];
+	TAILQ_FOREACH(t, &s->tenants, link)
+		if (strcmp(t->id, id) == 0)
+			return t;
 	return NULL;
 }
 
-static struct qjob *
+/* Forgets a removed tenant once nothing of it is left. */
+static void
+tenant_gc(struct sched *s, struct sched_tenant *t)
+{
+	if (!t->removed || t->queued > 0 || t->running > 0)
+		return;
+	TAILQ_REMOVE(&s->tenants, t, link);
+	free(t);
+}
+
+int
+sched_tenant_set(struct sched *s, const char *id, uint32_t concurrency)
+{
+	struct sched_tenant *t;
+	size_t len = strlen(id);
+
+	if (len == 0 || len >= JOB_TENANT_LEN)
+		return -EINVAL;
+	if ((t = tenant_find(s, id)) == NULL) {
+		t = xcalloc(1, sizeof(*t));
+		memcpy(t->id, id, len + 1);
+		TAILQ_INSERT_TAIL(&s->tenants, t, link);
+	}
+	t->concurrency = concurrency;
+	t->removed = false;
+	return 0;
+}
+
+int
+sched_tenant_remove(struct sched *s, const char *id)
+{
+	struct sched_tenant *t = tenant_find(s, id);
+
+	if (t == NULL || t->removed)
+		return -KILN_ENOT_FOUND;
+	t->removed = true;
+	tenant_gc(s, t);
+	return 0;
+}
+
+static struct sched_job *
 queued_find(const struct sched *s, const char *id)
 {
-	struct qjob *q;
+	struct sched_job *j;
 
-	TAILQ_FOREACH(q, &s->queue, link)
-		if (strcmp(q->id, id) == 0)
-			return q;
+	TAILQ_FOREACH(j, &s->queue, link)
+		if (strcmp(j->id, id) == 0)
+			return j;
 	return NULL;
 }
 
 int
 sched_job_enqueue(struct sched *s, const char *id, const char *tenant,
-    int64_t not_before_ns)
+    const struct gpu_profile *profile, int64_t not_before_ns)
 {
-	struct tenant_use *t = tenant_find(s, tenant);
-	struct qjob *q;
+	struct sched_tenant *t = tenant_find(s, tenant);
+	struct sched_job *j;
+	size_t len = strlen(id);
 
-	if (t == NULL)
+	if (t == NULL || t->removed)
 		return -KILN_ENOT_FOUND;
+	if (len == 0 || len >= JOB_ID_LEN || !gpu_profile_is_valid(profile))
+		return -EINVAL;
 	if (queued_find(s, id) != NULL)
 		return -EEXIST;
-	q = xcalloc(1, sizeof(*q));
-	snprintf(q->id, sizeof(q->id), "%s", id);
-	q->tenant = t;
-	q->not_before_ns = not_before_ns;
-	TAILQ_INSERT_TAIL(&s->queue, q, link);
+	if (!gpu_alloc_fits_ever(s->alloc, profile))
+		return -ENOSPC;
+	j = xcalloc(1, sizeof(*j));
+	memcpy(j->id, id, len + 1);
+	j->tenant = t;
+	j->profile = *profile;
+	j->not_before_ns = not_before_ns;
+	TAILQ_INSERT_TAIL(&s->queue, j, link);
 	t->queued++;
 	s->nqueued++;
 	return 0;
 }
 
+/* Takes j out of the queue, keeping the counts; j is not freed. */
 static void
-dequeue(struct sched *s, struct qjob *q)
+queue_unlink(struct sched *s, struct sched_job *j)
 {
-	TAILQ_REMOVE(&s->queue, q, link);
-	q->tenant->queued--;
+	TAILQ_REMOVE(&s->queue, j, link);
+	j->tenant->queued--;
 	s->nqueued--;
-	free(q);
 }
 
 int
 sched_job_remove(struct sched *s, const char *id)
 {
-	struct qjob *q = queued_find(s, id);
+	struct sched_job *j = queued_find(s, id);
+	struct sched_tenant *t;
 
-	if (q == NULL)
+	if (j == NULL)
 		return -KILN_ENOT_FOUND;
-	dequeue(s, q);
+	t = j->tenant;
+	queue_unlink(s, j);
+	free(j);
+	tenant_gc(s, t);
 	return 0;
-}
-
-static struct slot *
-slot_free_find(struct sched *s)
-{
-	int i;
-
-	for (i = 0; i < s->nslots; i++)
-		if (s->slots[i].tenant == NULL)
-			return &s->slots[i];
-	return NULL;
 }
 
 int
 sched_next(struct sched *s, int64_t now_ns, char id[JOB_ID_LEN],
-    char slot[JOB_SLOT_LEN], int64_t *wake_ns)
+    struct gpu_lease *lease, int64_t *wake_ns)
 {
-	struct slot *sl;
-	struct qjob *q;
+	struct sched_job *j;
 
 	*wake_ns = 0;
-	if ((sl = slot_free_find(s)) == NULL)
+	memset(lease, 0, sizeof(*lease));
+	j = s->policy->job_pick(s, s->policy_state, now_ns, lease, wake_ns);
+	if (j == NULL)
 		return 0;
-	TAILQ_FOREACH(q, &s->queue, link) {
-		if (q->tenant->running >= q->tenant->concurrency)
-			continue;
-		if (q->not_before_ns > now_ns) {
-			if (*wake_ns == 0 || q->not_before_ns < *wake_ns)
-				*wake_ns = q->not_before_ns;
-			continue;
-		}
-		memcpy(id, q->id, JOB_ID_LEN);
-		memcpy(slot, sl->name, JOB_SLOT_LEN);
-		sl->tenant = q->tenant;
-		q->tenant->running++;
-		dequeue(s, q);
-		return 1;
-	}
-	return 0;
+	queue_unlink(s, j);
+	j->lease = *lease;
+	j->started_ns = now_ns;
+	TAILQ_INSERT_TAIL(&s->running, j, link);
+	j->tenant->running++;
+	s->nrunning++;
+	memcpy(id, j->id, JOB_ID_LEN);
+	if (s->policy->job_started != NULL)
+		s->policy->job_started(s->policy_state, j, now_ns);
+	return 1;
+}
+
+static bool
+lease_equal(const struct gpu_lease *a, const struct gpu_lease *b)
+{
+	return a->id == b->id && a->gpu == b->gpu &&
+	    a->mem_start == b->mem_start && a->mem_slices == b->mem_slices &&
+	    a->compute_slices == b->compute_slices;
 }
 
 int
-sched_slot_release(struct sched *s, const char *slot, const char *tenant)
+sched_lease_release(struct sched *s, const struct gpu_lease *lease,
+    int64_t now_ns)
 {
-	int i;
+	struct sched_job *j;
+	struct sched_tenant *t;
+	int rc;
 
-	for (i = 0; i < s->nslots; i++) {
-		if (strcmp(s->slots[i].name, slot) != 0 ||
-		    s->slots[i].tenant == NULL ||
-		    strcmp(s->slots[i].tenant->id, tenant) != 0)
-			continue;
-		s->slots[i].tenant->running--;
-		s->slots[i].tenant = NULL;
-		return 0;
-	}
-	return -ENOENT;
+	if (lease->id == 0)
+		return -ENOENT;
+	TAILQ_FOREACH(j, &s->running, link)
+		if (j->lease.id == lease->id)
+			break;
+	if (j == NULL)
+		return -ENOENT;
+	if (!lease_equal(&j->lease, lease))
+		return -KILN_ECONFLICT;
+	if ((rc = gpu_lease_release(s->alloc, lease)) < 0)
+		return rc;
+	TAILQ_REMOVE(&s->running, j, link);
+	t = j->tenant;
+	t->running--;
+	s->nrunning--;
+	if (s->policy->job_ended != NULL)
+		s->policy->job_ended(s->policy_state, j, now_ns);
+	free(j);
+	tenant_gc(s, t);
+	return 0;
 }
 
 size_t
 sched_queued(const struct sched *s, const char *tenant)
 {
-	const struct tenant_use *t;
+	const struct sched_tenant *t;
 
 	if (tenant == NULL)
 		return s->nqueued;
@@ -212,18 +245,30 @@ sched_queued(const struct sched *s, const char *tenant)
 }
 
 size_t
+sched_running(const struct sched *s, const char *tenant)
+{
+	const struct sched_tenant *t;
+
+	if (tenant == NULL)
+		return s->nrunning;
+	t = tenant_find(s, tenant);
+	return t ? t->running : 0;
+}
+
+size_t
 sched_slots_busy(const struct sched *s)
 {
-	size_t n = 0;
-	int i;
+	struct gpu_counts gc;
 
-	for (i = 0; i < s->nslots; i++)
-		n += s->slots[i].tenant != NULL;
-	return n;
+	gpu_alloc_counts(s->alloc, &gc);
+	return gc.leases;
 }
 
 size_t
 sched_slots_total(const struct sched *s)
 {
-	return (size_t)s->nslots;
+	struct gpu_counts gc;
+
+	gpu_alloc_counts(s->alloc, &gc);
+	return gc.slots_total;
 }

@@ -3,7 +3,7 @@
  * namespaces, turning it into a sandboxed process for exactly one job
  * (DESIGN §6), and the result record a worker hands back, isolation report
  * included, and the warm pool of idle workers (src/sandbox/pool.c).  The
- * launcher process itself (src/sandbox/launcher_proc.c) spawns or takes
+ * launcher process itself (src/sandbox/launcher_*.c) spawns or takes
  * workers, spawns compilers, enforces deadlines through pidfds and
  * reports to the core.  All confinement policy (seccomp allow-lists,
  * Landlock rules) lives in src/sandbox/policy.c.

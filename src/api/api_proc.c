@@ -330,12 +330,39 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warnx("http: %s", line);
 }
 
+/*
+ * The parent's messages: a reload replaces the configuration between two
+ * requests, so each is authenticated entirely under one of them.
+ */
+static void
+parent_messages(struct config *conf)
+{
+	static struct msg m;
+	const struct config *next;
+	int rc;
+
+	while ((rc = msg_recv(PROC_FD_PARENT, &m)) == 1) {
+		if (m.hdr.type != IMSG_CONF || m.nfds != 0 ||
+		    (next = msg_get(&m, NULL, NULL)) == NULL)
+			log_fatalx("malformed %s from parent",
+			    msg_type_name(m.hdr.type));
+		if (next->generation > conf->generation) {
+			memcpy(conf, next, sizeof(*conf));
+			log_info("configuration %llu",
+			    (unsigned long long)conf->generation);
+		}
+		msg_clear(&m);
+	}
+	if (rc < 0)
+		log_fatalx("parent: %s", kiln_strerror(rc));
+}
+
 int
 api_proc_main(struct config *conf)
 {
 	const union MHD_DaemonInfo *info;
 	struct MHD_Daemon *d;
-	struct pollfd pfd[3];
+	struct pollfd pfd[4];
 	MHD_UNSIGNED_LONG_LONG mhd_ms;
 	sigset_t mask;
 	char what[64];
@@ -376,15 +403,19 @@ api_proc_main(struct config *conf)
 	pfd[0].fd = info->epoll_fd;
 	pfd[1].fd = core_fd;
 	pfd[2].fd = sfd;
-	pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
+	pfd[3].fd = PROC_FD_PARENT;
+	pfd[0].events = pfd[1].events = pfd[2].events = pfd[3].events =
+	    POLLIN;
 	for (;;) {
 		timeout = -1;
 		if (MHD_get_timeout(d, &mhd_ms) == MHD_YES)
 			timeout = mhd_ms > 60000 ? 60000 : (int)mhd_ms;
-		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
+		if (poll(pfd, 4, timeout) < 0 && errno != EINTR)
 			log_fatal("poll");
 		if (pfd[2].revents)
 			break;
+		if (pfd[3].revents)
+			parent_messages(conf);
 		if (pfd[1].revents)
 			core_replies();
 		MHD_run(d);

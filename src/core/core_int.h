@@ -48,7 +48,8 @@ struct compile_wait {
 };
 
 struct core {
-	struct config *conf;
+	struct config *conf;		/* the current configuration */
+	struct config *conf_prev;	/* the one before a reload, or NULL */
 	struct store *st;
 	struct sched *sched;
 	struct gpu_alloc *gpus;	/* the scheduler's allocator */
@@ -102,6 +103,12 @@ void core_metrics(struct core *c, uint64_t req);
 
 /* core_sched.c: the allocator and scheduler from the config. */
 void core_sched_new(struct core *c);
+/*
+ * Declares every tenant of c->conf to the scheduler again, with its
+ * concurrency (0 for a removed tenant: its jobs stay queued, none starts):
+ * at start and after a reload.
+ */
+void core_sched_tenants(struct core *c);
 /* Queues j for its profile; fatal when the scheduler refuses it. */
 void core_sched_enqueue(struct core *c, const struct job *j,
     int64_t not_before_ns);

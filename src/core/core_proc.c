@@ -263,10 +263,41 @@ launcher_dispatch(struct core *c, struct msg *m)
 	}
 }
 
+/*
+ * A reload: the next configuration replaces the current one between two
+ * messages, so each request is judged entirely under one of them; the
+ * previous one is kept for requests the api judged under it.
+ */
+static void
+core_conf_reload(struct core *c, struct msg *m)
+{
+	const struct config *next;
+	struct config *spare;
+
+	if (m->nfds != 0 || (next = msg_get(m, NULL, NULL)) == NULL)
+		log_fatalx("malformed configuration from parent");
+	if (next->generation <= c->conf->generation) {
+		log_warnx("configuration %llu after %llu: ignored",
+		    (unsigned long long)next->generation,
+		    (unsigned long long)c->conf->generation);
+		return;
+	}
+	spare = c->conf_prev != NULL ? c->conf_prev : xmalloc(sizeof(*spare));
+	memcpy(spare, next, sizeof(*spare));
+	c->conf_prev = c->conf;
+	c->conf = spare;
+	core_sched_tenants(c);
+	log_info("configuration %llu: %d tenants",
+	    (unsigned long long)c->conf->generation, c->conf->ntenants);
+}
+
 static void
 parent_dispatch(struct core *c, struct msg *m)
 {
 	switch (m->hdr.type) {
+	case IMSG_CONF:
+		core_conf_reload(c, m);
+		break;
 	case IMSG_CORE_PEER_API:
 	case IMSG_CORE_PEER_LAUNCHER:
 		if (m->nfds != 1 || msg_get(m, NULL, NULL) == NULL)

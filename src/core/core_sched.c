@@ -25,17 +25,30 @@ core_sched_new(struct core *c)
 	const char *names[CONFIG_MAX_GPUS];
 	int i, rc;
 
+
 	for (i = 0; i < conf->ngpus; i++)
 		names[i] = conf->gpus[i].name;
 	if ((rc = gpu_alloc_whole_new(names, (size_t)conf->ngpus,
 	    &c->gpus)) < 0)
 		log_fatalx("gpu: inventory: %s", kiln_strerror(rc));
 	c->sched = sched_new(&sched_policy_fifo, c->gpus);
-	for (i = 0; i < conf->ntenants; i++)
-		if ((rc = sched_tenant_set(c->sched, conf->tenants[i].id,
-		    conf->tenants[i].concurrency)) < 0)
-			log_fatalx("sched: tenant %s: %s", conf->tenants[i].id,
+	core_sched_tenants(c);
+}
+
+void
+core_sched_tenants(struct core *c)
+{
+	const struct config_tenant *t;
+	int i, rc;
+
+	for (i = 0; i < c->conf->ntenants; i++) {
+		t = &c->conf->tenants[i];
+		/* a removed tenant's jobs stay queued and start no more */
+		if ((rc = sched_tenant_set(c->sched, t->id,
+		    t->removed ? 0 : t->concurrency)) < 0)
+			log_fatalx("sched: tenant %s: %s", t->id,
 			    kiln_strerror(rc));
+	}
 }
 
 void

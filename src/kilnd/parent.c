@@ -7,7 +7,11 @@
  * parent loaded (children read no file).  It restarts a
  * child that dies, with exponential backoff, handing the core a fresh
  * socket to the restarted peer; if the core itself dies every child is
- * restarted and the core recovers from its journal.  SIGTERM or SIGINT
+ * restarted and the core recovers from its journal.  SIGHUP reloads the
+ * configuration file: the parent reads and checks it and sends the
+ * result to every child (the core first); a file that does not load is
+ * refused with a log line and the running configuration stays.  SIGTERM
+ * or SIGINT
  * starts a clean shutdown: the core drains running jobs for the grace
  * period, then everything stops.
  */
@@ -16,6 +20,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <sodium.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,6 +351,50 @@ shutdown_start(struct parent *p)
 			kill(p->kids[k].pid, SIGTERM);
 }
 
+/*
+ * SIGHUP: the file again, under the reload rule of config_reload(), then
+ * to the core (which judges jobs) before the api (which authenticates), so
+ * the core always holds whatever configuration the api judged a request
+ * under.  The launcher uses nothing reloadable.  Children restarted later
+ * get the new configuration too.
+ */
+static void
+parent_reload(struct parent *p)
+{
+	static struct config next;
+	char why[512];
+	int changed, k;
+	static const int order[] = { CHILD_CORE, CHILD_API };
+
+	if (p->opts->config_path == NULL) {
+		log_warnx("reload: no configuration file (embedded defaults): "
+		    "nothing to reload");
+		return;
+	}
+	config_defaults(&next);
+	if (config_load(&next, p->opts->config_path, why, sizeof(why)) < 0 ||
+	    config_options_apply(&next, p->opts->state_dir, p->opts->listen,
+	    why, sizeof(why)) < 0 ||
+	    config_reload(p->conf, &next, &changed, why, sizeof(why)) < 0) {
+		log_warnx("reload refused, configuration %llu stays: %s",
+		    (unsigned long long)p->conf->generation, why);
+		goto out;
+	}
+	*p->conf = next;
+	if (changed)
+		log_warnx("reload: only tenants are reloaded; the other "
+		    "changes take effect at the next start");
+	for (k = 0; k < (int)KILN_ARRAY_LEN(order); k++)
+		if (p->kids[order[k]].pid > 0 && p->kids[order[k]].fd >= 0 &&
+		    proc_config_send(p->kids[order[k]].fd, p->conf) < 0)
+			log_warn("reload: cannot send it to %s",
+			    child_roles[order[k]]);
+	log_info("reloaded %s: configuration %llu", p->opts->config_path,
+	    (unsigned long long)p->conf->generation);
+out:
+	sodium_memzero(&next, sizeof(next));
+}
+
 static int
 children_alive(const struct parent *p)
 {
@@ -440,6 +489,8 @@ parent_main(struct config *c, const struct parent_opts *o)
 		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 				shutdown_start(&p);
+			else if (si.ssi_signo == SIGHUP && !p.shutting_down)
+				parent_reload(&p);
 		}
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 			child_exited(&p, pid, status);

@@ -10,21 +10,23 @@
  * only to the core; when the core goes away it kills and reaps its
  * children, removes their cgroups and exits.
  *
- * This file is the process's entry point (its set-up and the hello to
- * the core), the event loop (deadlines, the pool's refill, the poll of
- * the core, the children and the idle workers) and the dispatch of the
- * core's messages; jobs are started in launcher_job.c, modules made ready
- * in launcher_compile.c, and children reaped and reported on in
- * launcher_child.c (launcher_int.h).
+ * This file is the process's entry point (its set-up, its own seccomp
+ * filter and the hello to the core), the event loop (deadlines, the
+ * pool's refill, the poll of the core, the children and the idle
+ * workers) and the dispatch of the core's messages; jobs are started in
+ * launcher_job.c, modules made ready in launcher_compile.c, and children
+ * reaped and reported on in launcher_child.c (launcher_int.h).
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "kiln/cgroup.h"
 #include "kiln/error.h"
 #include "kiln/msg.h"
+#include "kiln/policy.h"
 #include "kiln/proc.h"
 #include "kiln/sandbox.h"
 #include "kiln/util.h"
@@ -79,6 +81,30 @@ launcher_hello(struct launcher *l)
 	h.level = (uint32_t)level;
 	log_info("workers here get isolation L%d: %s", level, h.report);
 	launcher_send(l, IMSG_CORE_LAUNCHER_HELLO, &h, sizeof(h), -1, -1);
+}
+
+/*
+ * The launcher's own filter (policy.c: a kill-list, as it is root and
+ * builds the sandboxes), loaded once its set-up is done and before it
+ * starts any worker, the probe's included, or serves the core: every
+ * child inherits it.  no_new_privs first, as the api and the core have
+ * it: a launcher that is not root could not load a filter without it,
+ * and it changes nothing for a root one (it executes nothing itself;
+ * every child sets no_new_privs before it executes anything).  Like the
+ * api and the core, a launcher that cannot be confined does not run.
+ */
+static void
+launcher_confine(void)
+{
+	char what[64];
+	int rc;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		log_fatal("cannot confine the launcher: no_new_privs");
+	if ((rc = policy_confine(POLICY_LAUNCHER, what, sizeof(what))) < 0)
+		log_fatalx("cannot confine the launcher: %s",
+		    kiln_strerror(rc));
+	log_info("launcher confined: %s", what);
 }
 
 /* One message from the core; anything malformed ends the launcher. */
@@ -147,6 +173,7 @@ launcher_proc_main(struct config *conf)
 		log_warnx("user '%s' cannot reach the toolchain (is / "
 		    "searchable?): compilers run as uid 0 without capabilities",
 		    conf->user);
+	launcher_confine();
 	launcher_hello(&l);
 	snprintf(l.cache, sizeof(l.cache), "%s/cache", conf->state_dir);
 	memset(&tmpl, 0, sizeof(tmpl));

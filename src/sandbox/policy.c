@@ -1,11 +1,12 @@
 /*
  * All confinement policy in one file, one function per process profile:
- * which system calls a process may make (a seccomp allow-list) and what
- * Landlock denies it: the wasm worker, the native worker, the compiler
- * (Landlock only: it execs the toolchain), the api and the core.  The
- * workers' policies are compiled once, in the launcher at start; workers
- * only load the resulting BPF programs.  The api and the core compile and
- * load their own at start (policy_confine).
+ * which system calls a process may make (a seccomp allow-list, or for the
+ * launcher a kill-list) and what Landlock denies it: the wasm worker, the
+ * native worker, the compiler (Landlock only: it execs the toolchain),
+ * the api, the core and the launcher.  The workers' policies are compiled
+ * once, in the launcher at start; workers only load the resulting BPF
+ * programs.  The api, the core and the launcher compile and load their
+ * own at start (policy_confine).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -145,8 +146,10 @@ out:
  * stack (sigaltstack, at exit) and, to print a report, its reading of
  * /proc/self/exe and /proc/self/maps (readlink, open) and its terminal
  * check (ioctl).  LeakSanitizer's check at exit would need clone and
- * ptrace, which no profile allows: it is off in a confined process.
- * Every allow-list gets them (the native profile lists them anyway).
+ * ptrace, which no allow-list allows: it is off in a process confined by
+ * one.  Every allow-list gets them (the native profile lists them
+ * anyway).  The launcher's kill-list spares clone and ptrace in these
+ * builds, so its leak check stays on.
  */
 static const int sanitizer_allow[] = {
 	SCMP_SYS(sigaltstack), SCMP_SYS(readlink), SCMP_SYS(readlinkat),
@@ -491,18 +494,122 @@ static const int core_allow[] = {
 	LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG)
 
 
+/*
+ * The launcher's profile is a kill-list: it runs as root and builds every
+ * sandbox, and what it forks inherits its filter before loading its own
+ * (a worker's allow-list, the native profile) or, for a compiler and the
+ * toolchain it execs, instead of one.  So the default is to allow, and
+ * what is killed is only what none of them ever calls: loading or
+ * removing kernel code and booting another kernel (init_module,
+ * finit_module, delete_module, kexec_load, kexec_file_load, uselib),
+ * rebooting, swap, process accounting and quotas (reboot, swapon,
+ * swapoff, acct, quotactl), the clocks (settimeofday, clock_settime,
+ * clock_adjtime, adjtimex), the kernel log (syslog), I/O ports (iopl,
+ * ioperm), file handles that bypass paths (name_to_handle_at,
+ * open_by_handle_at), the terminal (vhangup), obsolete calls
+ * (lookup_dcookie, nfsservctl), eBPF, perf and userfaultfd (bpf,
+ * perf_event_open, userfaultfd), the kernel keyrings (keyctl, add_key,
+ * request_key), io_uring, and reaching into other processes (ptrace,
+ * process_vm_readv, process_vm_writev, pidfd_getfd, kcmp).  Stacked
+ * under a worker's filter the stricter action wins, so a call the native
+ * profile answers with ENOSYS still gets ENOSYS unless it is killed here.
+ */
+static const int launcher_kill[] = {
+	SCMP_SYS(init_module), SCMP_SYS(finit_module),
+	SCMP_SYS(delete_module), SCMP_SYS(kexec_load),
+	SCMP_SYS(kexec_file_load), SCMP_SYS(uselib),
+	SCMP_SYS(reboot), SCMP_SYS(swapon), SCMP_SYS(swapoff),
+	SCMP_SYS(acct), SCMP_SYS(quotactl),
+	SCMP_SYS(settimeofday), SCMP_SYS(clock_settime),
+	SCMP_SYS(clock_adjtime), SCMP_SYS(adjtimex),
+	SCMP_SYS(syslog), SCMP_SYS(iopl), SCMP_SYS(ioperm),
+	SCMP_SYS(name_to_handle_at), SCMP_SYS(open_by_handle_at),
+	SCMP_SYS(vhangup), SCMP_SYS(lookup_dcookie), SCMP_SYS(nfsservctl),
+	SCMP_SYS(bpf), SCMP_SYS(perf_event_open), SCMP_SYS(userfaultfd),
+	SCMP_SYS(keyctl), SCMP_SYS(add_key), SCMP_SYS(request_key),
+	SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter),
+	SCMP_SYS(io_uring_register),
+	SCMP_SYS(pidfd_getfd), SCMP_SYS(kcmp),
+#if !defined(__SANITIZE_ADDRESS__)
+	/* LeakSanitizer's check at exit traces the process (clone, ptrace) */
+	SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv),
+	SCMP_SYS(process_vm_writev),
+#endif
+};
+
+/*
+ * Never on the launcher's kill-list: what it does itself (fork, clone3
+ * into new namespaces, id maps, cgroups, pidfds, prctl) and what its
+ * workers do before their own filter (unshare, mount and the new mount
+ * API, pivot_root, umount2, setns, sethostname, setdomainname, the
+ * capability and identity calls, Landlock, loading a filter) and what a
+ * compiler does to exec the toolchain.
+ */
+static const int launcher_needs[] = {
+	SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(fork), SCMP_SYS(vfork),
+	SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(wait4),
+	SCMP_SYS(waitid), SCMP_SYS(pidfd_open), SCMP_SYS(pidfd_send_signal),
+	SCMP_SYS(unshare), SCMP_SYS(setns), SCMP_SYS(mount), SCMP_SYS(umount2),
+	SCMP_SYS(pivot_root), SCMP_SYS(chroot), SCMP_SYS(open_tree),
+	SCMP_SYS(move_mount), SCMP_SYS(fsopen), SCMP_SYS(fsconfig),
+	SCMP_SYS(fsmount), SCMP_SYS(mount_setattr), SCMP_SYS(sethostname),
+	SCMP_SYS(setdomainname), SCMP_SYS(capget), SCMP_SYS(capset),
+	SCMP_SYS(prctl), SCMP_SYS(seccomp), SCMP_SYS(setgroups),
+	SCMP_SYS(setresuid), SCMP_SYS(setresgid), SCMP_SYS(setrlimit),
+	SCMP_SYS(prlimit64), SCMP_SYS(chown), SCMP_SYS(fchown),
+	SCMP_SYS(landlock_create_ruleset), SCMP_SYS(landlock_add_rule),
+	SCMP_SYS(landlock_restrict_self), SCMP_SYS(memfd_create),
+	SCMP_SYS(close_range), SCMP_SYS(personality),
+};
+
+/* Compiles the launcher's kill-list (after checking it against its
+ * needs) into out. */
+static int
+policy_compile_launcher(struct sandbox_bpf *out)
+{
+	scmp_filter_ctx ctx;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < NELEM(launcher_needs); i++)
+		if (policy_allowed(launcher_kill, NELEM(launcher_kill),
+		    launcher_needs[i]))
+			return -EINVAL;
+	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < NELEM(launcher_kill); i++) {
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS,
+		    launcher_kill[i], 0)) < 0) {
+			seccomp_release(ctx);
+			return rc;
+		}
+	}
+	return policy_export(ctx, out);
+}
+
 int
 policy_seccomp(enum policy_profile profile, struct sandbox_bpf *out)
 {
-	return profile == POLICY_API ?
-	    policy_compile(api_allow, NELEM(api_allow), out) :
-	    policy_compile(core_allow, NELEM(core_allow), out);
+	switch (profile) {
+	case POLICY_API:
+		return policy_compile(api_allow, NELEM(api_allow), out);
+	case POLICY_CORE:
+		return policy_compile(core_allow, NELEM(core_allow), out);
+	case POLICY_LAUNCHER:
+		return policy_compile_launcher(out);
+	}
+	return -EINVAL;
 }
 
 void
 policy_landlock(enum policy_profile profile, int abi,
     struct sandbox_landlock *out)
 {
+	if (profile == POLICY_LAUNCHER) {
+		/* it builds the sandboxes, as root: nothing is handled */
+		memset(out, 0, sizeof(*out));
+		return;
+	}
 	/* the worker's masks: every right the ABI knows is handled */
 	sandbox_policy_worker_landlock(abi, out);
 	out->module_access = 0;
@@ -616,13 +723,19 @@ policy_confine(enum policy_profile profile, char *what, size_t len)
 	tzset();
 	if ((rc = policy_seccomp(profile, &bpf)) < 0)
 		return rc;
-	abi = policy_landlock_apply(profile);
+	abi = profile == POLICY_LAUNCHER ? 0 :
+	    policy_landlock_apply(profile);
 	prog.len = bpf.len;
 	prog.filter = bpf.insns;
 	rc = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0 ? -errno : 0;
 	free(bpf.insns);
 	if (rc < 0)
 		return rc;
+	if (profile == POLICY_LAUNCHER) {
+		/* its kill-list spares what LeakSanitizer needs: still on */
+		snprintf(what, len, "seccomp kill-list");
+		return 0;
+	}
 #if defined(__SANITIZE_ADDRESS__)
 	policy_confined = 1;
 #endif

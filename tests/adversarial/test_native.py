@@ -118,7 +118,7 @@ IDENTITY = (
     b'CapInh:\t0000000000000000\nCapPrm:\t0000000000000000\n'
     b'CapEff:\t0000000000000000\nCapBnd:\t0000000000000000\n'
     b'CapAmb:\t0000000000000000\n'
-    b'NoNewPrivs:\t1\nSeccomp:\t2\nSeccomp_filters:\t1\n'
+    b'NoNewPrivs:\t1\nSeccomp:\t2\nSeccomp_filters:\t2\n'
     b'ls /proc/self/fd: 0 1 2 3\n'
     b'cwd: /\n')
 
@@ -286,7 +286,8 @@ def cases(static):
          None, 'SUCCEEDED', '', 0, b'abc\0def\n' * 100, b''),
         ('identity',
          'nobody, no capabilities at all (effective and bounding), '
-         'no_new_privs, seccomp filter mode with one filter, only fds '
+         'no_new_privs, seccomp filter mode with two filters (the '
+         'launcher\'s kill-list, then the native profile), only fds '
          '0 1 2 (3 is the listing\'s own), cwd /',
          ['identity'], None, None, 'SUCCEEDED', '', 0, IDENTITY, b''),
         ('fork_bomb',

@@ -5,9 +5,11 @@ core"): each runs under exactly one seccomp filter with no_new_privs, says
 so in one start line naming the Landlock ABI the kernel has, and a whole
 job lifecycle (push, submit, output, log, cancel, restart and recovery,
 shutdown, a journal held busy by another process) still works under it:
-neither ever dies of SIGSYS.  And the workers: each tenant's jobs run
-as that tenant's own host uid and gid (job_uid_base + slot * 65536),
-whoever they are inside their user namespace.
+neither ever dies of SIGSYS.  The launcher likewise runs under one filter,
+its kill-list, which its workers inherit beneath their own (two filters).
+And the workers: each tenant's jobs run as that tenant's own host uid and
+gid (job_uid_base + slot * 65536), whoever they are inside their user
+namespace.
 """
 import ctypes
 import json
@@ -46,16 +48,22 @@ def log_text(k):
 
 
 def check_confined(k, starts):
-    """api and core: seccomp filter mode, one filter, NNP, unprivileged."""
+    """api and core: seccomp filter mode, one filter, NNP, unprivileged;
+    the launcher: one filter (its kill-list), NNP."""
     kids = k.wait_kids()
-    for role in ('api', 'core'):
+    for role in ('api', 'core', 'launcher'):
         st = status(kids[role])
         eq(st['Seccomp'], '2', '%s Seccomp' % role)
         eq(st['Seccomp_filters'], '1', '%s Seccomp_filters' % role)
         eq(st['NoNewPrivs'], '1', '%s NoNewPrivs' % role)
-        if os.geteuid() == 0:
+        if os.geteuid() == 0 and role != 'launcher':
             assert st['Uid'].split()[0] != '0', '%s uid %r' % (role,
                                                             st['Uid'])
+    lines = [l for l in log_text(k).splitlines()
+             if 'launcher confined: ' in l]
+    eq(len(lines), starts, 'launcher confined lines (%r)' % lines)
+    for l in lines:
+        assert l.endswith('launcher confined: seccomp kill-list'), l
     abi = landlock_abi()
     want = 'seccomp, landlock:%d' % abi if abi else 'seccomp, no landlock'
     text = log_text(k)
@@ -185,6 +193,8 @@ def test_tenant_host_uids():
             uid, gid = host_ids(pid)
             eq(len(set(uid)), 1, 'real, effective, saved, fs uid alike')
             eq(gid, uid, 'gids = uids')
+            # the launcher's kill-list, then the worker's own
+            eq(status(pid)['Seccomp_filters'], '2', 'worker filters')
             seen[uid[0]] = want.get(uid[0], 'unexpected uid %d' % uid[0])
         eq(sorted(seen.values()), ['a', 'c'], 'tenants of the workers')
         for t, j in jobs.items():

@@ -1,18 +1,20 @@
 /*
- * Unit tests of the api's and core's confinement (src/sandbox/policy.c,
- * include/kiln/policy.h) and of the native worker's seccomp profile: each
- * case forks a child that sets no_new_privs, confines itself with a
- * profile and makes one call; the parent checks the exact outcome, a
- * SIGSYS kill for a call outside the allow-list (or on the native
- * profile's never list), ENOSYS for what the native profile does not
+ * Unit tests of the api's, core's and launcher's confinement
+ * (src/sandbox/policy.c, include/kiln/policy.h) and of the native
+ * worker's seccomp profile: each case forks a child that sets
+ * no_new_privs, confines itself with a profile and makes one call; the
+ * parent checks the exact outcome, a SIGSYS kill for a call outside the
+ * allow-list (or on the native profile's never list, or on the
+ * launcher's kill-list), ENOSYS for what the native profile does not
  * list, an EACCES from Landlock for a path outside the core's directory,
  * success for what the process needs.  Needs neither root nor a
  * particular Landlock ABI (the Landlock cases skip themselves without
- * one).
+ * one, the launcher's namespace case without user namespaces).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -25,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -243,24 +246,43 @@ setup_tcp(void)
 
 /* ---------------------------------------------- the native profile */
 
+/* The native worker's filter, compiled once (in the test's process). */
+static const struct sandbox_bpf *
+native_filter(void)
+{
+	static struct sandbox_bpf bpf;
+
+	if (bpf.len == 0)
+		assert_int_equal(sandbox_policy_worker_native(&bpf), 0);
+	return &bpf;
+}
+
+/* Loads the native worker's filter (native_filter() compiled it before
+ * the fork); 0 or -1. */
+static int
+native_load(void)
+{
+	const struct sandbox_bpf *bpf = native_filter();
+	struct sock_fprog prog;
+
+	prog.len = bpf->len;
+	prog.filter = bpf->insns;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
 /* Forks a child that loads the native worker's filter and runs body. */
 static int
 run_native(int (*body)(void))
 {
-	static struct sandbox_bpf bpf;
-	struct sock_fprog prog;
 	pid_t pid;
 	int st;
 
-	if (bpf.len == 0)
-		assert_int_equal(sandbox_policy_worker_native(&bpf), 0);
+	native_filter();
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		prog.len = bpf.len;
-		prog.filter = bpf.insns;
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		    native_load() < 0)
 			_exit(EXIT_CONFINE);
 		_exit(body());
 	}
@@ -357,6 +379,148 @@ native_bpf(void)
 	return syscall(SYS_bpf, 0, NULL, 0) >= 0 ? 1 : 2;
 }
 
+/* -------------------------------------------- the launcher's profile */
+
+/* Each returns 1 when the call was not killed (bad arguments: it fails). */
+static int
+launcher_init_module(void)
+{
+	return syscall(SYS_init_module, NULL, 0, "") < 0 ? 1 : 2;
+}
+
+static int
+launcher_kexec_load(void)
+{
+	/* too many segments, unknown flags: EINVAL, never an unload */
+	return syscall(SYS_kexec_load, 0UL, 1000UL, NULL, 0x8000UL) < 0 ?
+	    1 : 2;
+}
+
+static int
+launcher_reboot(void)
+{
+	/* no magic: EINVAL */
+	return syscall(SYS_reboot, 0, 0, 0, NULL) < 0 ? 1 : 2;
+}
+
+static int
+launcher_bpf(void)
+{
+	return syscall(SYS_bpf, -1, NULL, 0) < 0 ? 1 : 2;
+}
+
+static int
+launcher_ptrace(void)
+{
+	return syscall(SYS_ptrace, 0 /* PTRACE_TRACEME */, 0, 0, 0) == 0 ?
+	    1 : 2;
+}
+
+static int
+write_file(const char *path, const char *s)
+{
+	int fd, rc;
+
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+		return -1;
+	rc = write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
+	close(fd);
+	return rc;
+}
+
+/* fork and exec /bin/true, wait for it: 0 when it exited 0. */
+static int
+fork_exec_true(void)
+{
+	pid_t pid;
+	int st;
+
+	if ((pid = fork()) == 0) {
+		execl("/bin/true", "true", (char *)NULL);
+		_exit(127);
+	}
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	    WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/*
+ * What the launcher and a worker do before the worker's own filter:
+ * fork and exec (a compiler), a new user and mount namespace with id
+ * maps, a private tmpfs mounted inside and unmounted, clone3 into a new
+ * pid namespace with a pidfd (sandbox_worker_spawn), and exec again from
+ * the namespaces.
+ */
+static int
+launcher_allowed(void)
+{
+	struct clone_args ca;
+	char map[64];
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	int pidfd = -1, st;
+	long pid;
+
+	if (fork_exec_true() < 0)
+		return 1;
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+		return 2;
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
+	if (write_file("/proc/self/setgroups", "deny") < 0 ||
+	    write_file("/proc/self/uid_map", map) < 0)
+		return 3;
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
+	if (write_file("/proc/self/gid_map", map) < 0)
+		return 3;
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("none", tmpdir, "tmpfs", 0, "size=64k") < 0 ||
+	    umount2(tmpdir, 0) < 0)
+		return 4;
+	memset(&ca, 0, sizeof(ca));
+	ca.flags = CLONE_NEWPID | CLONE_PIDFD;
+	ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
+	ca.exit_signal = SIGCHLD;
+	if ((pid = syscall(SYS_clone3, &ca, sizeof(ca))) == 0)
+		_exit(getpid() == 1 ? 0 : 1);
+	if (pid < 0 || pidfd < 0 || waitpid((pid_t)pid, &st, 0) != pid ||
+	    !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return 5;
+	close(pidfd);
+	return fork_exec_true() < 0 ? 6 : 0;
+}
+
+/* Under the launcher's filter, the native worker's on top: the stricter
+ * action wins, and the worker's filter can still be loaded. */
+static int
+stacked_unlisted(void)
+{
+	return native_load() < 0 ? 9 : native_unlisted();
+}
+
+static int
+stacked_allowed(void)
+{
+	return native_load() < 0 ? 9 : native_allowed();
+}
+
+/* uselib: not on the native profile's lists (ENOSYS), on the launcher's */
+static int
+uselib_enosys(void)
+{
+	return syscall(SYS_uselib, NULL) < 0 && errno == ENOSYS ? 0 : 1;
+}
+
+static int
+stacked_uselib(void)
+{
+	return native_load() < 0 ? 9 : uselib_enosys();
+}
+
+static int
+stacked_clone3(void)
+{
+	return native_load() < 0 ? 9 : native_clone3();
+}
+
 /* ------------------------------------------------------------- tests */
 
 static void
@@ -371,6 +535,15 @@ test_profiles_compile(void **state)
 	assert_int_equal(policy_seccomp(POLICY_CORE, &bpf), 0);
 	assert_true(bpf.len > 0);
 	free(bpf.insns);
+	assert_int_equal(policy_seccomp(POLICY_LAUNCHER, &bpf), 0);
+	assert_true(bpf.len > 0);
+	free(bpf.insns);
+	/* the launcher: no Landlock at all */
+	policy_landlock(POLICY_LAUNCHER, 7, &ll);
+	assert_int_equal(ll.handled_fs, 0);
+	assert_int_equal(ll.handled_net, 0);
+	assert_int_equal(ll.scoped, 0);
+	assert_int_equal(ll.module_access, 0);
 	/* the api: everything handled, no rule; the core: no exec, no nodes */
 	policy_landlock(POLICY_API, 7, &ll);
 	assert_int_equal(ll.module_access, 0);
@@ -485,6 +658,59 @@ test_native_kills(void **state)
 	assert_sigsys(run_native(native_bpf));
 }
 
+static void
+test_launcher_kills(void **state)
+{
+	assert_sigsys(run_confined(POLICY_LAUNCHER, NULL, NULL,
+	    launcher_init_module));
+	assert_sigsys(run_confined(POLICY_LAUNCHER, NULL, NULL,
+	    launcher_kexec_load));
+	assert_sigsys(run_confined(POLICY_LAUNCHER, NULL, NULL,
+	    launcher_reboot));
+	assert_sigsys(run_confined(POLICY_LAUNCHER, NULL, NULL, launcher_bpf));
+#if !defined(__SANITIZE_ADDRESS__)
+	assert_sigsys(run_confined(POLICY_LAUNCHER, NULL, NULL,
+	    launcher_ptrace));
+#else
+	/* spared in sanitizer builds: LeakSanitizer traces at exit */
+	assert_false(WIFSIGNALED(run_confined(POLICY_LAUNCHER, NULL, NULL,
+	    launcher_ptrace)));
+#endif
+}
+
+static void
+test_launcher_allowed(void **state)
+{
+	pid_t pid;
+	int st;
+
+	/* the same without any filter first: a kernel without user
+	 * namespaces (or forbidding them) is no failure of the profile */
+	if ((pid = fork()) == 0)
+		_exit(launcher_allowed());
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		skip();
+	assert_exit0(run_confined(POLICY_LAUNCHER, NULL, NULL,
+	    launcher_allowed));
+}
+
+static void
+test_launcher_stacked(void **state)
+{
+	native_filter();
+	assert_exit0(run_confined(POLICY_LAUNCHER, NULL, NULL,
+	    stacked_unlisted));
+	assert_exit0(run_confined(POLICY_LAUNCHER, NULL, NULL,
+	    stacked_clone3));
+	assert_exit0(run_confined(POLICY_LAUNCHER, NULL, NULL,
+	    stacked_allowed));
+	/* the native profile alone says ENOSYS; under the launcher's, SIGSYS */
+	assert_exit0(run_native(uselib_enosys));
+	assert_sigsys(run_confined(POLICY_LAUNCHER, NULL, NULL,
+	    stacked_uselib));
+}
+
 int
 main(void)
 {
@@ -499,6 +725,9 @@ main(void)
 		cmocka_unit_test(test_core_kills),
 		cmocka_unit_test(test_core_allowed),
 		cmocka_unit_test(test_core_landlock),
+		cmocka_unit_test(test_launcher_kills),
+		cmocka_unit_test(test_launcher_allowed),
+		cmocka_unit_test(test_launcher_stacked),
 	};
 	int rc;
 

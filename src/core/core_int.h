@@ -68,14 +68,25 @@ struct core {
 	uint64_t submitted, requeued;
 };
 
-/* core_proc.c: answers and commands, all sent after the commit. */
-void core_reply(struct core *c, uint64_t req, int status, enum problem pb,
-    enum reply_body kind, const char *location, const void *body,
-    size_t len, uint32_t retry_after);
-void core_reply_fd(struct core *c, uint64_t req, enum reply_body kind,
+/*
+ * core_proc.c: answers and commands, queued in the outbox and all sent
+ * after the commit.  The core answers each api request exactly once, with
+ * a result code and typed data (msg.h); the api alone knows HTTP.
+ */
+/* rc 0 with len bytes of body's data; created as msg_reply says. */
+void core_reply(struct core *c, uint64_t req, enum reply_body body,
+    int created, const void *data, size_t len);
+/* rc 0 with body's bytes in fd, which the outbox owns from now on. */
+void core_reply_fd(struct core *c, uint64_t req, enum reply_body body,
     int fd);
-void core_problem(struct core *c, uint64_t req, int status, enum problem pb,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* rc, a -KILN_E* code, with a one-line detail for the client. */
+void core_reply_error(struct core *c, uint64_t req, int rc,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* rc 0 with the record of job j (REPLY_JOB). */
+void core_reply_job(struct core *c, uint64_t req, const struct job *j,
+    int created);
+/* The record the API shows of a journaled job. */
+void core_job_rec(const struct job *j, struct msg_job_rec *r);
 void core_launcher_send(struct core *c, uint32_t type, const void *p,
     size_t n, const void *tail, size_t tlen, int fd);
 

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "kiln/error.h"
@@ -64,70 +63,7 @@ job_load(struct core *c, const char *id, struct job *j)
 		log_fatalx("store: job %s: %s", id, kiln_strerror(rc));
 }
 
-/* ------------------------------------------------------------- rendering */
-
-static json_t *
-time_json(int64_t ns)
-{
-	char buf[96];
-	struct tm tm;
-	time_t s;
-
-	if (ns == 0)
-		return json_null();
-	s = (time_t)(ns / 1000000000);
-	gmtime_r(&s, &tm);
-	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (long)(ns % 1000000000) / 1000);
-	return json_string(buf);
-}
-
-static json_t *
-job_json(const struct job *j)
-{
-	json_t *o;
-
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:s, s:I, "
-	    "s:I, s:s, s:o, s:o, s:o}",
-	    "id", j->id, "tenant", j->tenant, "state", job_state_name(j->state),
-	    "module", j->module, "profile", j->profile,
-	    "timeout_ms", (json_int_t)j->timeout_ms,
-	    "attempts", (json_int_t)j->attempts,
-	    "exit_code", j->exit_code < 0 ? json_null() :
-	    json_integer(j->exit_code),
-	    "reason", j->reason,
-	    "output_bytes", (json_int_t)j->output_bytes,
-	    "log_bytes", (json_int_t)j->log_bytes,
-	    "slot", j->slot,
-	    "created_at", time_json(j->created_ns),
-	    "started_at", time_json(j->started_ns),
-	    "finished_at", time_json(j->finished_ns));
-	if (o == NULL)
-		log_fatalx("json_pack job");
-	return o;
-}
-
-/*
- * The job object as text, into b: job_json() plus "isolation", spliced in
- * as journaled.  That text was checked and made canonical when it arrived
- * (isolation_canonical), so it is not parsed again on every read.
- */
-static void
-job_text(const struct job *j, struct obs_buf *b)
-{
-	json_t *o = job_json(j);
-	char *s = json_dumps(o, JSON_COMPACT);
-	size_t n;
-
-	json_decref(o);
-	if (s == NULL || (n = strlen(s)) < 2 || s[n - 1] != '}')
-		log_fatalx("json_dumps job");
-	s[n - 1] = '\0';
-	obs_buf_printf(b, "%s,\"isolation\":%s}", s,
-	    j->isolation[0] ? j->isolation : "null");
-	free(s);
-}
+/* ------------------------------------------------------------ isolation */
 
 /*
  * The worker's isolation report, made canonical (compact JSON of an
@@ -147,34 +83,6 @@ isolation_canonical(char report[JOB_ISOLATION_LEN])
 		report[0] = '\0';
 	free(s);
 	json_decref(doc);
-}
-
-static void
-reply_json(struct core *c, uint64_t req, int status, const char *location,
-    json_t *doc)
-{
-	char *s = json_dumps(doc, JSON_COMPACT);
-
-	if (s == NULL)
-		log_fatalx("json_dumps");
-	core_reply(c, req, status, PROBLEM_NONE, REPLY_JSON, location, s,
-	    strlen(s), 0);
-	free(s);
-	json_decref(doc);
-}
-
-static void
-reply_job(struct core *c, uint64_t req, int status, const struct job *j,
-    int with_location)
-{
-	struct obs_buf b = { 0 };
-	char loc[96];
-
-	snprintf(loc, sizeof(loc), "/v1/jobs/%s", j->id);
-	job_text(j, &b);
-	core_reply(c, req, status, PROBLEM_NONE, REPLY_JSON,
-	    with_location ? loc : NULL, b.p, b.len, 0);
-	free(b.p);
 }
 
 /* ---------------------------------------------------------------- runs */
@@ -304,18 +212,18 @@ core_job_submit(struct core *c, uint64_t req, const struct msg_submit *s,
 	memset(&j, 0, sizeof(j));
 	memset(&old, 0, sizeof(old));
 	if (t == NULL) {
-		core_problem(c, req, 401, PROBLEM_UNAUTHORIZED,
+		core_reply_error(c, req, -KILN_EUNAUTHORIZED,
 		    "unknown tenant");
 		return;
 	}
 	if (c->draining) {
-		core_problem(c, req, 503, PROBLEM_UNAVAILABLE,
+		core_reply_error(c, req, -KILN_EUNAVAILABLE,
 		    "kilnd is shutting down");
 		return;
 	}
 	if (!spec_valid(spec, speclen) || strcmp(s->profile, "gpu") != 0 ||
 	    s->timeout_ms == 0 || s->timeout_ms > c->conf->max_timeout_ms) {
-		core_problem(c, req, 422, PROBLEM_INVALID_REQUEST,
+		core_reply_error(c, req, -KILN_EINVAL_REQUEST,
 		    "malformed job spec");
 		return;
 	}
@@ -332,7 +240,7 @@ core_job_submit(struct core *c, uint64_t req, const struct msg_submit *s,
 		rc = fd_slurp(input_fd, c->conf->max_request_bytes, &input,
 		    &inlen);
 		if (rc < 0) {
-			core_problem(c, req, 413, PROBLEM_BODY_TOO_LARGE,
+			core_reply_error(c, req, -KILN_ETOO_LARGE,
 			    "input too large");
 			goto out;
 		}
@@ -344,9 +252,9 @@ core_job_submit(struct core *c, uint64_t req, const struct msg_submit *s,
 	if (j.idem_key[0] != '\0' && store_job_find_idem(c->st, j.tenant,
 	    j.idem_key, &old) == 0) {
 		if (same_request(&old, &j))
-			reply_job(c, req, 200, &old, 1);
+			core_reply_job(c, req, &old, 0);
 		else
-			core_problem(c, req, 409, PROBLEM_IDEMPOTENCY_CONFLICT,
+			core_reply_error(c, req, -KILN_ECONFLICT,
 			    "Idempotency-Key %s was used for a different job "
 			    "(%s)", j.idem_key, old.id);
 		goto out;
@@ -354,21 +262,21 @@ core_job_submit(struct core *c, uint64_t req, const struct msg_submit *s,
 	if ((rc = store_module_kind(c->st, j.tenant, j.module)) <= 0) {
 		if (rc < 0)
 			log_fatalx("store: module lookup");
-		core_problem(c, req, 422, PROBLEM_UNKNOWN_MODULE,
+		core_reply_error(c, req, -KILN_EUNKNOWN_MODULE,
 		    "module %s is not registered for tenant %s", j.module,
 		    j.tenant);
 		goto out;
 	}
 	/* recovery may hold more than a limit that was lowered since */
 	if ((queued = sched_queued(c->sched, j.tenant)) >= t->queue_limit) {
-		core_problem(c, req, 429, PROBLEM_QUEUE_FULL,
+		core_reply_error(c, req, -KILN_EQUEUE_FULL,
 		    "tenant %s has %zu jobs queued (limit %u)", j.tenant,
 		    queued, t->queue_limit);
 		goto out;
 	}
 	if ((queued = sched_queued(c->sched, NULL)) >=
 	    c->conf->global_queue_limit) {
-		core_problem(c, req, 429, PROBLEM_GLOBAL_QUEUE_FULL,
+		core_reply_error(c, req, -KILN_EGLOBAL_QUEUE_FULL,
 		    "%zu jobs queued on this node (limit %u)", queued,
 		    c->conf->global_queue_limit);
 		goto out;
@@ -403,7 +311,7 @@ core_job_submit(struct core *c, uint64_t req, const struct msg_submit *s,
 		if (sched_job_enqueue(c->sched, j.id, j.tenant, 0) < 0)
 			log_fatalx("sched: enqueue %s", j.id);
 	}
-	reply_job(c, req, 202, &j, 1);
+	core_reply_job(c, req, &j, 1);
 out:
 	if (input != NULL)
 		sodium_memzero(input, inlen);
@@ -414,7 +322,7 @@ out:
 
 /* ---------------------------------------------------------------- reads */
 
-/* Loads the caller's job or answers 404; 0 when *j holds it. */
+/* Loads the caller's job or answers not found; 0 when *j holds it. */
 static int
 job_visible(struct core *c, uint64_t req, const struct msg_job_ref *r,
     struct job *j)
@@ -427,7 +335,7 @@ job_visible(struct core *c, uint64_t req, const struct msg_job_ref *r,
 		job_clear(j);
 	else if (rc != -KILN_ENOT_FOUND)
 		log_fatalx("store: job get: %s", kiln_strerror(rc));
-	core_problem(c, req, 404, PROBLEM_NOT_FOUND, "no job %s", r->id);
+	core_reply_error(c, req, -KILN_ENOT_FOUND, "no job %s", r->id);
 	return -KILN_ENOT_FOUND;
 }
 
@@ -438,16 +346,15 @@ core_job_get(struct core *c, uint64_t req, const struct msg_job_ref *r)
 
 	if (job_visible(c, req, r, &j) < 0)
 		return;
-	reply_job(c, req, 200, &j, 0);
+	core_reply_job(c, req, &j, 0);
 	job_clear(&j);
 }
 
 struct list_ctx {
-	struct obs_buf text;	/* the whole answer, built as it goes */
+	struct msg_job_page *page;	/* the answer, records after it */
+	struct msg_job_rec *recs;
 	uint32_t limit;
-	uint32_t n;
 	int64_t last_seq;
-	int more;
 };
 
 static int
@@ -455,13 +362,11 @@ list_one(const struct job *j, void *arg)
 {
 	struct list_ctx *lc = arg;
 
-	if (lc->n == lc->limit) {
-		lc->more = 1;
+	if (lc->page->n == lc->limit) {
+		lc->page->more = 1;
 		return 1;
 	}
-	if (lc->n++ > 0)
-		obs_buf_printf(&lc->text, ",");
-	job_text(j, &lc->text);
+	core_job_rec(j, &lc->recs[lc->page->n++]);
 	lc->last_seq = j->seq;
 	return 0;
 }
@@ -469,28 +374,28 @@ list_one(const struct job *j, void *arg)
 void
 core_job_list(struct core *c, uint64_t req, const struct msg_list *l)
 {
-	struct list_ctx lc = { { 0 }, l->limit, 0, 0, 0 };
+	struct list_ctx lc = { NULL, NULL, l->limit, 0 };
+	size_t len;
 	int rc;
 
-	if (l->limit < 1 || l->limit > 500 || l->state < -1 ||
+	if (l->limit < 1 || l->limit > REPLY_PAGE_MAX || l->state < -1 ||
 	    l->state >= JOB_STATE_COUNT) {
-		core_problem(c, req, 422, PROBLEM_INVALID_REQUEST,
+		core_reply_error(c, req, -KILN_EINVAL_REQUEST,
 		    "bad list parameters");
 		return;
 	}
-	obs_buf_printf(&lc.text, "{\"jobs\":[");
+	len = sizeof(*lc.page) + l->limit * sizeof(*lc.recs);
+	lc.page = xcalloc(1, len);
+	lc.recs = (struct msg_job_rec *)(lc.page + 1);
 	rc = store_job_list(c->st, l->tenant, l->state, l->after_seq,
 	    (int)l->limit + 1, list_one, &lc);
 	if (rc < 0)
 		log_fatalx("store: job list: %s", kiln_strerror(rc));
-	if (lc.more)	/* the token is the last seq: digits, no escaping */
-		obs_buf_printf(&lc.text, "],\"next_page_token\":\"%lld\"}",
-		    (long long)lc.last_seq);
-	else
-		obs_buf_printf(&lc.text, "],\"next_page_token\":null}");
-	core_reply(c, req, 200, PROBLEM_NONE, REPLY_JSON, NULL, lc.text.p,
-	    lc.text.len, 0);
-	free(lc.text.p);
+	if (lc.page->more)
+		lc.page->next_seq = lc.last_seq;
+	core_reply(c, req, REPLY_JOB_PAGE, 0, lc.page, sizeof(*lc.page) +
+	    lc.page->n * sizeof(*lc.recs));
+	free(lc.page);
 }
 
 void
@@ -505,25 +410,45 @@ core_job_output(struct core *c, uint64_t req, const struct msg_job_ref *r,
 		return;
 	digest = log ? j.log : j.output;
 	if (!job_state_is_terminal(j.state)) {
-		core_problem(c, req, 409, PROBLEM_JOB_NOT_FINISHED,
+		core_reply_error(c, req, -KILN_EJOB_NOT_FINISHED,
 		    "job %s is %s", j.id, job_state_name(j.state));
 	} else if (digest[0] == '\0') {
-		core_reply(c, req, 200, PROBLEM_NONE,
-		    log ? REPLY_TEXT : REPLY_OCTETS, NULL, "", 0, 0);
+		core_reply(c, req, log ? REPLY_LOG : REPLY_OUTPUT, 0, NULL, 0);
 	} else {
 		if ((fd = store_blob_open(c->st, digest)) < 0)
 			log_fatalx("store: blob %s: %s", digest,
 			    kiln_strerror(fd));
-		core_reply_fd(c, req, log ? REPLY_TEXT : REPLY_OCTETS, fd);
+		core_reply_fd(c, req, log ? REPLY_LOG : REPLY_OUTPUT, fd);
 	}
 	job_clear(&j);
 }
 
+struct events_ctx {
+	struct msg_job_events *head;	/* the answer, events after it */
+	size_t cap;
+};
+
 static int
 event_one(enum job_state state, const char *reason, int64_t at_ns, void *arg)
 {
-	json_array_append_new(arg, json_pack("{s:s, s:s, s:o}", "state",
-	    job_state_name(state), "reason", reason, "at", time_json(at_ns)));
+	struct events_ctx *ec = arg;
+	struct msg_job_event *e;
+
+	if (ec->head->n == REPLY_EVENTS_MAX) {
+		log_warnx("job %s: more than %d events; the rest left out",
+		    ec->head->id, REPLY_EVENTS_MAX);
+		return 1;
+	}
+	if (ec->head->n == ec->cap) {
+		ec->cap *= 2;
+		ec->head = xrealloc(ec->head, sizeof(*ec->head) + ec->cap *
+		    sizeof(*e));
+	}
+	e = (struct msg_job_event *)(ec->head + 1) + ec->head->n++;
+	memset(e, 0, sizeof(*e));
+	e->at_ns = at_ns;
+	e->state = state;
+	snprintf(e->reason, sizeof(e->reason), "%s", reason);
 	return 0;
 }
 
@@ -531,18 +456,20 @@ event_one(enum job_state state, const char *reason, int64_t at_ns, void *arg)
 void
 core_job_events(struct core *c, uint64_t req, const struct msg_job_ref *r)
 {
-	json_t *events = json_array();
+	struct events_ctx ec = { NULL, 16 };
 	struct job j;
 	int rc;
 
-	if (job_visible(c, req, r, &j) < 0) {
-		json_decref(events);
+	if (job_visible(c, req, r, &j) < 0)
 		return;
-	}
-	if ((rc = store_job_events(c->st, j.id, event_one, events)) < 0)
+	ec.head = xcalloc(1, sizeof(*ec.head) + ec.cap *
+	    sizeof(struct msg_job_event));
+	memcpy(ec.head->id, j.id, sizeof(ec.head->id));
+	if ((rc = store_job_events(c->st, j.id, event_one, &ec)) < 0)
 		log_fatalx("store: job events: %s", kiln_strerror(rc));
-	reply_json(c, req, 200, NULL, json_pack("{s:s, s:o}", "id", j.id,
-	    "events", events));
+	core_reply(c, req, REPLY_EVENTS, 0, ec.head, sizeof(*ec.head) +
+	    ec.head->n * sizeof(struct msg_job_event));
+	free(ec.head);
 	job_clear(&j);
 }
 
@@ -558,12 +485,12 @@ core_job_cancel(struct core *c, uint64_t req, const struct msg_job_ref *r)
 	if (job_visible(c, req, r, &j) < 0)
 		return;
 	if (job_state_is_terminal(j.state)) {
-		core_problem(c, req, 409, PROBLEM_JOB_TERMINAL,
+		core_reply_error(c, req, -KILN_EJOB_TERMINAL,
 		    "job %s already ended %s", j.id, job_state_name(j.state));
 	} else if (j.state == JOB_QUEUED) {
 		sched_job_remove(c->sched, j.id);
 		job_move(c, &j, JOB_CANCELLED, "cancelled");
-		reply_job(c, req, 200, &j, 0);
+		core_reply_job(c, req, &j, 0);
 	} else if ((run = run_find(c, j.id)) != NULL && run->cancel_req == 0) {
 		/* answered when the launcher reports the worker gone */
 		run->cancel_wanted = 1;
@@ -573,7 +500,7 @@ core_job_cancel(struct core *c, uint64_t req, const struct msg_job_ref *r)
 		core_launcher_send(c, IMSG_LAUNCHER_JOB_KILL, &kill,
 		    sizeof(kill), NULL, 0, -1);
 	} else {
-		reply_job(c, req, 200, &j, 0);	/* a cancel is under way */
+		core_reply_job(c, req, &j, 0);	/* a cancel is under way */
 	}
 	job_clear(&j);
 }
@@ -739,7 +666,7 @@ core_job_done(struct core *c, const struct msg_done *d, int out_fd,
 	}
 	run_end(c, run);
 	if (cancel_req != 0)
-		reply_job(c, cancel_req, 200, &j, 0);
+		core_reply_job(c, cancel_req, &j, 0);
 	job_clear(&j);
 }
 
@@ -764,7 +691,7 @@ core_launcher_lost(struct core *c)
 			job_retry(c, &j, "launcher_lost");
 		run_end(c, run);
 		if (cancel_req != 0)
-			reply_job(c, cancel_req, 200, &j, 0);
+			core_reply_job(c, cancel_req, &j, 0);
 		job_clear(&j);
 	}
 	core_compiles_fail(c, "the launcher restarted; push again");
@@ -898,7 +825,6 @@ core_metrics(struct core *c, uint64_t req)
 	    "Time from submission to the start of the worker.", &c->wait_hist);
 	obs_hist_render(&b, "kiln_job_run_seconds",
 	    "Wall time of a worker, start to exit.", &c->run_hist);
-	core_reply(c, req, 200, PROBLEM_NONE, REPLY_METRICS, NULL, b.p, b.len,
-	    0);
+	core_reply(c, req, REPLY_METRICS, 0, b.p, b.len);
 	free(b.p);
 }

@@ -93,53 +93,81 @@ outbox_flush(struct core *c)
 }
 
 void
-core_reply(struct core *c, uint64_t req, int status, enum problem pb,
-    enum reply_body kind, const char *location, const void *body,
-    size_t len, uint32_t retry_after)
+core_reply(struct core *c, uint64_t req, enum reply_body body, int created,
+    const void *data, size_t len)
 {
 	struct msg_reply r;
 	int fd = -1;
 
 	memset(&r, 0, sizeof(r));
-	r.status = (uint32_t)status;
-	r.problem = pb;
-	r.body_kind = kind;
-	r.retry_after = retry_after;
-	if (location != NULL)
-		snprintf(r.location, sizeof(r.location), "%s", location);
+	r.body = body;
+	r.created = created != 0;
 	if (sizeof(struct msg_hdr) + sizeof(r) + len > MSG_MAX) {
-		if ((fd = memfd_from_bytes("kiln-reply", body, len)) < 0)
+		if ((fd = memfd_from_bytes("kiln-reply", data, len)) < 0)
 			log_fatalx("memfd: %s", kiln_strerror(fd));
 		len = 0;
 	}
-	outbox_push(c, 0, IMSG_API_REPLY, req, &r, sizeof(r), body, len, fd,
+	outbox_push(c, 0, IMSG_API_REPLY, req, &r, sizeof(r), data, len, fd,
 	    -1);
 }
 
 void
-core_reply_fd(struct core *c, uint64_t req, enum reply_body kind, int fd)
+core_reply_fd(struct core *c, uint64_t req, enum reply_body body, int fd)
 {
 	struct msg_reply r;
 
 	memset(&r, 0, sizeof(r));
-	r.status = 200;
-	r.body_kind = kind;
+	r.body = body;
 	outbox_push(c, 0, IMSG_API_REPLY, req, &r, sizeof(r), NULL, 0, fd,
 	    -1);
 }
 
 void
-core_problem(struct core *c, uint64_t req, int status, enum problem pb,
-    const char *fmt, ...)
+core_reply_error(struct core *c, uint64_t req, int rc, const char *fmt, ...)
 {
-	char detail[512];
+	struct msg_reply r;
 	va_list ap;
 
+	memset(&r, 0, sizeof(r));
+	r.rc = rc;
+	r.body = REPLY_NONE;
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	vsnprintf(r.detail, sizeof(r.detail), fmt, ap);
 	va_end(ap);
-	core_reply(c, req, status, pb, REPLY_JSON, NULL, detail,
-	    strlen(detail), status == 429 ? 1 : 0);
+	outbox_push(c, 0, IMSG_API_REPLY, req, &r, sizeof(r), NULL, 0, -1,
+	    -1);
+}
+
+void
+core_job_rec(const struct job *j, struct msg_job_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->exit_code = j->exit_code;
+	r->output_bytes = j->output_bytes;
+	r->log_bytes = j->log_bytes;
+	r->created_ns = j->created_ns;
+	r->started_ns = j->started_ns;
+	r->finished_ns = j->finished_ns;
+	r->state = j->state;
+	r->timeout_ms = j->timeout_ms;
+	r->attempts = j->attempts;
+	memcpy(r->id, j->id, sizeof(r->id));
+	memcpy(r->tenant, j->tenant, sizeof(r->tenant));
+	memcpy(r->module, j->module, sizeof(r->module));
+	memcpy(r->profile, j->profile, sizeof(r->profile));
+	memcpy(r->reason, j->reason, sizeof(r->reason));
+	memcpy(r->slot, j->slot, sizeof(r->slot));
+	memcpy(r->isolation, j->isolation, sizeof(r->isolation));
+}
+
+void
+core_reply_job(struct core *c, uint64_t req, const struct job *j,
+    int created)
+{
+	struct msg_job_rec rec;
+
+	core_job_rec(j, &rec);
+	core_reply(c, req, REPLY_JOB, created, &rec, sizeof(rec));
 }
 
 void
@@ -214,14 +242,13 @@ api_dispatch(struct core *c, struct msg *m)
 		break;
 	case IMSG_CORE_READY:
 		if (c->draining)
-			core_problem(c, m->hdr.id, 503, PROBLEM_UNAVAILABLE,
+			core_reply_error(c, m->hdr.id, -KILN_EUNAVAILABLE,
 			    "kilnd is shutting down");
 		else if (c->node_level < 0)
-			core_problem(c, m->hdr.id, 503, PROBLEM_UNAVAILABLE,
+			core_reply_error(c, m->hdr.id, -KILN_EUNAVAILABLE,
 			    "no launcher has reported its sandbox yet");
 		else
-			core_reply(c, m->hdr.id, 200, PROBLEM_NONE, REPLY_TEXT,
-			    NULL, "ready\n", 6, 0);
+			core_reply(c, m->hdr.id, REPLY_READY, 0, NULL, 0);
 		break;
 	default:
 		log_warnx("unexpected %s from api", msg_type_name(m->hdr.type));

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "kiln/config.h"
+#include "kiln/error.h"
 #include "../src/api/api_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -20,19 +21,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct config conf;
 	struct msg_submit m;
-	enum problem pb = PROBLEM_NONE;
 	char detail[256] = "", *spec;
 	uint8_t *input;
 	size_t inlen;
 	json_t *doc;
-	int status;
+	int rc;
 
 	if (conf.max_timeout_ms == 0)
 		config_defaults(&conf);
 	memset(&m, 0, sizeof(m));
-	status = api_job_spec_parse(data, size, &conf, &m, &spec, &input,
-	    &inlen, &pb, detail, sizeof(detail));
-	if (status == 0) {
+	rc = api_job_spec_parse(data, size, &conf, &m, &spec, &input,
+	    &inlen, detail, sizeof(detail));
+	if (rc == 0) {
 		assert(spec != NULL);
 		assert(strncmp(m.module, "sha256:", 7) == 0);
 		assert(m.timeout_ms >= 1 && m.timeout_ms <= conf.max_timeout_ms);
@@ -43,10 +43,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(spec);
 		free(input);
 	} else {
-		assert(status == 400 || status == 422);
+		assert(rc == -KILN_EJSON || rc == -KILN_EINVAL_REQUEST);
 		assert(spec == NULL && input == NULL);
-		assert(pb == PROBLEM_MALFORMED_JSON ||
-		    pb == PROBLEM_INVALID_REQUEST);
 		assert(detail[0] != '\0');
 	}
 	return 0;

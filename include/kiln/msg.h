@@ -47,7 +47,7 @@ enum msg_type {
 	IMSG_CORE_JOB_EVENTS,		/* msg_job_ref */
 
 	/* core -> api */
-	IMSG_API_REPLY = 200,		/* msg_reply + body tail, or fd body */
+	IMSG_API_REPLY = 200,		/* msg_reply + body tail, or a memfd */
 
 	/* core -> launcher */
 	IMSG_LAUNCHER_COMPILE = 300,	/* msg_compile + needed tail; fd: module */
@@ -106,45 +106,93 @@ struct msg_list {
 	int64_t after_seq;	/* from the page token, 0: from the start */
 };
 
-/* Problems the core reports; the api maps them to RFC 9457 documents. */
-enum problem {
-	PROBLEM_NONE,
-	PROBLEM_MALFORMED_JSON,
-	PROBLEM_INVALID_REQUEST,
-	PROBLEM_UNAUTHORIZED,
-	PROBLEM_NOT_FOUND,
-	PROBLEM_METHOD_NOT_ALLOWED,
-	PROBLEM_BODY_TOO_LARGE,
-	PROBLEM_UNSUPPORTED_MEDIA_TYPE,
-	PROBLEM_UNKNOWN_MODULE,
-	PROBLEM_INVALID_MODULE,
-	PROBLEM_FORBIDDEN_IMPORT,
-	PROBLEM_MEMORY_QUOTA,
-	PROBLEM_NATIVE_FORBIDDEN,
-	PROBLEM_QUEUE_FULL,
-	PROBLEM_GLOBAL_QUEUE_FULL,
-	PROBLEM_IDEMPOTENCY_CONFLICT,
-	PROBLEM_JOB_TERMINAL,
-	PROBLEM_JOB_NOT_FINISHED,
-	PROBLEM_UNAVAILABLE,
-	PROBLEM_INTERNAL,
-	PROBLEM_COUNT
-};
-
+/*
+ * The core's answer to one api request: a result code and, on success,
+ * typed data.  The core knows nothing of HTTP: the api alone maps rc to a
+ * status and a problem type (one table, src/api/problem.c) and renders the
+ * data as JSON (src/api/api_render.c).
+ */
 enum reply_body {
-	REPLY_JSON,		/* application/json */
-	REPLY_OCTETS,		/* application/octet-stream */
-	REPLY_TEXT,		/* text/plain; charset=utf-8 */
-	REPLY_METRICS,		/* text/plain; version=0.0.4 */
+	REPLY_NONE,		/* no data (rc < 0: detail says why) */
+	REPLY_READY,		/* no data: the core can run jobs */
+	REPLY_JOB,		/* struct msg_job_rec */
+	REPLY_JOB_PAGE,		/* struct msg_job_page, then its records */
+	REPLY_EVENTS,		/* struct msg_job_events, then its events */
+	REPLY_MODULE,		/* struct msg_module_rec */
+	REPLY_OUTPUT,		/* a job's output bytes */
+	REPLY_LOG,		/* a job's log text */
+	REPLY_METRICS,		/* Prometheus text exposition */
+	REPLY_BODY_COUNT
 };
 
+#define REPLY_DETAIL_LEN	512
+#define REPLY_PAGE_MAX		500	/* jobs in one page: msg_list's limit */
+#define REPLY_EVENTS_MAX	4096	/* events of one job in one reply */
+
+/*
+ * Payload of IMSG_API_REPLY.  Its body's bytes follow as the tail or, when
+ * they do not fit in one message (and always for a stored blob), in the
+ * memfd fds[0] with no tail; the receiver checks them either way with
+ * msg_reply_body_ok().
+ */
 struct msg_reply {
-	uint32_t status;	/* HTTP status */
-	uint32_t problem;	/* enum problem; PROBLEM_NONE on success */
-	uint32_t body_kind;	/* enum reply_body */
-	uint32_t retry_after;	/* seconds, 0: no Retry-After */
-	char location[96];	/* "" or a path for Location */
-	/* tail: the body (or the problem's detail); or fds[0]: the body */
+	int32_t rc;		/* 0, or -KILN_E* (-errno: an internal error) */
+	uint32_t body;		/* enum reply_body; REPLY_NONE when rc < 0 */
+	uint32_t created;	/* rc 0: 1 when the request made a new job or
+				   registered a new module, 0 when it found
+				   the one an earlier request made */
+	uint32_t pad;
+	char detail[REPLY_DETAIL_LEN];	/* rc < 0: one human line, or "" */
+};
+
+/* A job as the API shows it: its journaled fields, struct job's meaning. */
+struct msg_job_rec {
+	int64_t exit_code;	/* -1: none */
+	uint64_t output_bytes;
+	uint64_t log_bytes;
+	int64_t created_ns;	/* CLOCK_REALTIME, 0: not yet */
+	int64_t started_ns;
+	int64_t finished_ns;
+	uint32_t state;		/* enum job_state */
+	uint32_t timeout_ms;
+	uint32_t attempts;
+	uint32_t pad;
+	char id[JOB_ID_LEN];
+	char tenant[JOB_TENANT_LEN];
+	char module[JOB_DIGEST_LEN];
+	char profile[JOB_PROFILE_LEN];
+	char reason[JOB_REASON_LEN];
+	char slot[JOB_SLOT_LEN];
+	char isolation[JOB_ISOLATION_LEN];	/* canonical compact JSON
+						   object, "": none */
+};
+
+/* One page of a job list: n records follow, oldest first. */
+struct msg_job_page {
+	int64_t next_seq;	/* more: the next page's after_seq */
+	uint32_t more;		/* 1: another page follows */
+	uint32_t n;		/* records, at most REPLY_PAGE_MAX */
+};
+
+/* A job's lifecycle: n events follow, oldest first. */
+struct msg_job_events {
+	char id[JOB_ID_LEN];
+	uint32_t n;		/* at most REPLY_EVENTS_MAX */
+	uint32_t pad;
+};
+
+struct msg_job_event {
+	int64_t at_ns;		/* CLOCK_REALTIME */
+	uint32_t state;		/* enum job_state: the state entered */
+	char reason[JOB_REASON_LEN];	/* "" when none */
+};
+
+/* A module registered for the tenant that pushed it. */
+struct msg_module_rec {
+	char digest[JOB_DIGEST_LEN];
+	uint64_t size;
+	uint32_t kind;		/* enum module_kind */
+	uint32_t pad;
 };
 
 /*
@@ -265,6 +313,14 @@ const void *msg_get(const struct msg *m, const uint8_t **tail, size_t *tlen);
  */
 int msg_strings_split(const void *buf, size_t len, size_t *off, char **vec,
     size_t n);
+
+/*
+ * Checks the body of a reply (the tail of an IMSG_API_REPLY, or the bytes
+ * of its memfd): its length is the layout of body exactly, counts are
+ * bounded by it, every string is NUL-terminated within its array and every
+ * state is in range.  1 when well-formed, 0 otherwise.
+ */
+int msg_reply_body_ok(uint32_t body, const void *p, size_t len);
 
 /* Name of a message type for logs ("IMSG_CORE_JOB_GET"), or "unknown". */
 const char *msg_type_name(uint32_t type);

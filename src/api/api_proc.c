@@ -162,35 +162,46 @@ api_metrics_render(struct obs_buf *b)
 
 /* ------------------------------------------------------------ answers */
 
-static const char *const body_types[] = {
-	[REPLY_JSON] = "application/json",
-	[REPLY_OCTETS] = "application/octet-stream",
-	[REPLY_TEXT] = "text/plain; charset=utf-8",
+static const char *const body_types[REPLY_BODY_COUNT] = {
+	[REPLY_READY] = "text/plain; charset=utf-8",
+	[REPLY_JOB] = "application/json",
+	[REPLY_JOB_PAGE] = "application/json",
+	[REPLY_EVENTS] = "application/json",
+	[REPLY_MODULE] = "application/json",
+	[REPLY_OUTPUT] = "application/octet-stream",
+	[REPLY_LOG] = "text/plain; charset=utf-8",
 	[REPLY_METRICS] = "text/plain; version=0.0.4; charset=utf-8",
 };
 
-/* Turns the core's reply into the HTTP response. */
+/* The largest typed body a memfd may bring: a full page of jobs. */
+#define TYPED_BODY_MAX	(sizeof(struct msg_job_page) + \
+	REPLY_PAGE_MAX * sizeof(struct msg_job_rec))
+_Static_assert(TYPED_BODY_MAX >= sizeof(struct msg_job_events) +
+    REPLY_EVENTS_MAX * sizeof(struct msg_job_event), "events fit");
+
+/*
+ * Turns the core's reply into the HTTP response: a problem document for a
+ * result code, otherwise the status and Location of the outcome table and
+ * the body rendered from the core's data.
+ */
 static enum MHD_Result
 answer(struct req *r)
 {
+	const struct api_outcome *o;
 	struct MHD_Response *resp;
 	struct obs_buf b = { 0 };
 	enum MHD_Result ret;
 	struct stat st;
+	uint32_t kind = r->reply.body;
 	uint8_t *body = NULL;
+	const char *name = NULL;
+	char loc[128] = "";
 	size_t len = 0;
-	char num[16];
 
-	if (r->reply.problem != PROBLEM_NONE) {
-		char detail[512];
-
-		snprintf(detail, sizeof(detail), "%.*s",
-		    (int)(r->rlen < sizeof(detail) ? r->rlen :
-		    sizeof(detail) - 1), (const char *)r->rbody);
-		return api_problem(r, (int)r->reply.status, r->reply.problem,
-		    detail, r->reply.retry_after);
-	}
-	if (r->rfd >= 0 && r->reply.body_kind != REPLY_METRICS) {
+	if (r->reply.rc != 0)
+		return api_problem(r, r->reply.rc, r->reply.detail);
+	o = api_outcome_find(0, r->route, (int)r->reply.created);
+	if (r->rfd >= 0 && (kind == REPLY_OUTPUT || kind == REPLY_LOG)) {
 		/* a blob or a memfd: MHD sends it and closes it */
 		if (fstat(r->rfd, &st) < 0)
 			log_fatal("reply body");
@@ -200,16 +211,35 @@ answer(struct req *r)
 		goto headers;
 	}
 	if (r->rfd >= 0) {
-		if (fd_slurp(r->rfd, SIZE_MAX / 2, &body, &len) < 0)
+		/* too big for one message: checked now as a tail would be */
+		if (fd_slurp(r->rfd, kind == REPLY_METRICS ? SIZE_MAX / 2 :
+		    TYPED_BODY_MAX, &body, &len) < 0)
 			log_fatal("reading a reply body");
+		if (!msg_reply_body_ok(kind, body, len))
+			log_fatalx("malformed reply body from core");
 	} else {
 		body = r->rbody;
 		len = r->rlen;
 		r->rbody = NULL;
 	}
-	if (r->reply.body_kind == REPLY_METRICS) {
+	switch (kind) {
+	case REPLY_OUTPUT:
+	case REPLY_LOG:
+		break;		/* the bytes as they are */
+	case REPLY_READY:
+		obs_buf_printf(&b, "ready\n");
+		break;
+	case REPLY_METRICS:
 		obs_buf_printf(&b, "%.*s", (int)len, (const char *)body);
 		api_metrics_render(&b);
+		break;
+	default:
+		name = api_render(kind, body, &b);
+		break;
+	}
+	if (o->location != NULL && name != NULL)	/* name is in body */
+		snprintf(loc, sizeof(loc), "%s%s", o->location, name);
+	if (b.p != NULL) {
 		free(body);
 		body = (uint8_t *)b.p;
 		len = b.len;
@@ -217,18 +247,14 @@ answer(struct req *r)
 	resp = MHD_create_response_from_buffer(len, body,
 	    MHD_RESPMEM_MUST_FREE);
 headers:
-	if (r->reply.body_kind <= REPLY_METRICS)
+	if (kind < REPLY_BODY_COUNT && body_types[kind] != NULL)
 		MHD_add_response_header(resp, "Content-Type",
-		    body_types[r->reply.body_kind]);
-	if (r->reply.location[0] != '\0')
-		MHD_add_response_header(resp, "Location", r->reply.location);
-	if (r->reply.retry_after) {
-		snprintf(num, sizeof(num), "%u", r->reply.retry_after);
-		MHD_add_response_header(resp, "Retry-After", num);
-	}
-	ret = MHD_queue_response(r->conn, r->reply.status, resp);
+		    body_types[kind]);
+	if (loc[0] != '\0')
+		MHD_add_response_header(resp, "Location", loc);
+	ret = MHD_queue_response(r->conn, o->status, resp);
 	MHD_destroy_response(resp);
-	api_metrics_count(r->route, r->reply.status);
+	api_metrics_count(r->route, o->status);
 	return ret;
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kiln/error.h"
 #include "kiln/util.h"
 #include "api_int.h"
 
@@ -137,17 +138,16 @@ static enum MHD_Result
 jobs_post(struct req *r, const char *tenant)
 {
 	struct msg_submit m;
-	enum problem pb;
 	const char *key;
 	char detail[256], *spec;
 	uint8_t *input;
 	size_t inlen;
-	int fd, rc, status;
+	int fd, rc;
 
 	memset(&m, 0, sizeof(m));
 	if (!content_type_is(r->conn, "application/json", NULL))
-		return api_problem(r, 415, PROBLEM_UNSUPPORTED_MEDIA_TYPE,
-		    "jobs are submitted as application/json", 0);
+		return api_problem(r, -KILN_EMEDIA_TYPE,
+		    "jobs are submitted as application/json");
 	key = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 	    "Idempotency-Key");
 	if (key != NULL) {
@@ -157,15 +157,15 @@ jobs_post(struct req *r, const char *tenant)
 			if (key[i] < 0x20 || key[i] > 0x7e)
 				break;
 		if (n == 0 || n >= sizeof(m.idem_key) || i != n)
-			return api_problem(r, 422, PROBLEM_INVALID_REQUEST,
+			return api_problem(r, -KILN_EINVAL_REQUEST,
 			    "Idempotency-Key must be 1-128 printable ASCII "
-			    "characters", 0);
+			    "characters");
 		memcpy(m.idem_key, key, n + 1);
 	}
-	status = api_job_spec_parse(r->body, r->body_len, api_conf, &m, &spec,
-	    &input, &inlen, &pb, detail, sizeof(detail));
-	if (status != 0)
-		return api_problem(r, status, pb, detail, 0);
+	rc = api_job_spec_parse(r->body, r->body_len, api_conf, &m, &spec,
+	    &input, &inlen, detail, sizeof(detail));
+	if (rc != 0)
+		return api_problem(r, rc, detail);
 	fd = -1;
 	if (input != NULL &&
 	    (fd = memfd_from_bytes("kiln-input", input, inlen)) < 0)
@@ -181,8 +181,8 @@ jobs_post(struct req *r, const char *tenant)
 	if (fd >= 0)
 		close(fd);
 	if (rc < 0)
-		return api_problem(r, 503, PROBLEM_UNAVAILABLE,
-		    "the core is unavailable", 0);
+		return api_problem(r, -KILN_EUNAVAILABLE,
+		    "the core is unavailable");
 	return MHD_YES;
 }
 
@@ -204,27 +204,26 @@ jobs_list(struct req *r, const char *tenant)
 	    "page_token");
 	l.state = -1;
 	if (state != NULL && (l.state = job_state_parse(state)) < 0)
-		return api_problem(r, 422, PROBLEM_INVALID_REQUEST,
-		    "unknown state", 0);
+		return api_problem(r, -KILN_EINVAL_REQUEST, "unknown state");
 	l.limit = 50;
 	if (limit != NULL) {
 		n = strtoll(limit, &end, 10);
 		if (*limit == '\0' || *end != '\0' || n < 1 || n > 500)
-			return api_problem(r, 422, PROBLEM_INVALID_REQUEST,
-			    "limit must be 1..500", 0);
+			return api_problem(r, -KILN_EINVAL_REQUEST,
+			    "limit must be 1..500");
 		l.limit = (uint32_t)n;
 	}
 	if (token != NULL) {
 		n = strtoll(token, &end, 10);
 		if (*token == '\0' || *end != '\0' || n < 0)
-			return api_problem(r, 422, PROBLEM_INVALID_REQUEST,
-			    "bad page_token", 0);
+			return api_problem(r, -KILN_EINVAL_REQUEST,
+			    "bad page_token");
 		l.after_seq = n;
 	}
 	if (api_core_call(r, IMSG_CORE_JOB_LIST, &l, sizeof(l), NULL, 0,
 	    -1) < 0)
-		return api_problem(r, 503, PROBLEM_UNAVAILABLE,
-		    "the core is unavailable", 0);
+		return api_problem(r, -KILN_EUNAVAILABLE,
+		    "the core is unavailable");
 	return MHD_YES;
 }
 
@@ -255,47 +254,44 @@ api_request_handle(struct req *r, const char *method, const char *url)
 
 	rc = api_route(r, method, url, &allow);
 	if (rc == -2)
-		return api_problem(r, 404, PROBLEM_NOT_FOUND, "no such route",
-		    0);
+		return api_problem(r, -KILN_ENOT_FOUND, "no such route");
 	if (rc == -1) {
 		char detail[96];
 
 		snprintf(detail, sizeof(detail), "allowed: %s", allow);
 		r->allow = allow;
-		return api_problem(r, 405, PROBLEM_METHOD_NOT_ALLOWED, detail,
-		    0);
+		return api_problem(r, -KILN_EMETHOD, detail);
 	}
 	if (r->too_large) {
 		char detail[96];
 
 		snprintf(detail, sizeof(detail), "the body exceeds %zu bytes",
 		    r->body_max);
-		return api_problem(r, 413, PROBLEM_BODY_TOO_LARGE, detail, 0);
+		return api_problem(r, -KILN_ETOO_LARGE, detail);
 	}
 	switch (r->route) {
 	case ROUTE_HEALTHZ:
 		return plain(r, 200, "ok\n");
 	case ROUTE_READYZ:
 		rc = api_core_call(r, IMSG_CORE_READY, NULL, 0, NULL, 0, -1);
-		return rc < 0 ? api_problem(r, 503, PROBLEM_UNAVAILABLE,
-		    "the core is unavailable", 0) : MHD_YES;
+		return rc < 0 ? api_problem(r, -KILN_EUNAVAILABLE,
+		    "the core is unavailable") : MHD_YES;
 	case ROUTE_METRICS:
 		rc = api_core_call(r, IMSG_CORE_METRICS, NULL, 0, NULL, 0, -1);
-		return rc < 0 ? api_problem(r, 503, PROBLEM_UNAVAILABLE,
-		    "the core is unavailable", 0) : MHD_YES;
+		return rc < 0 ? api_problem(r, -KILN_EUNAVAILABLE,
+		    "the core is unavailable") : MHD_YES;
 	default:
 		break;
 	}
 	if ((tenant = auth_tenant(r->conn)) == NULL)
-		return api_problem(r, 401, PROBLEM_UNAUTHORIZED,
-		    "a valid bearer token is required", 0);
+		return api_problem(r, -KILN_EUNAUTHORIZED,
+		    "a valid bearer token is required");
 	switch (r->route) {
 	case ROUTE_MODULES_POST:
 		if (!content_type_is(r->conn, "application/wasm",
 		    "application/octet-stream"))
-			return api_problem(r, 415,
-			    PROBLEM_UNSUPPORTED_MEDIA_TYPE,
-			    "modules are uploaded as application/wasm", 0);
+			return api_problem(r, -KILN_EMEDIA_TYPE,
+			    "modules are uploaded as application/wasm");
 		memset(&mt, 0, sizeof(mt));
 		snprintf(mt.tenant, sizeof(mt.tenant), "%s", tenant);
 		if ((fd = memfd_from_bytes("kiln-module", r->body,
@@ -322,7 +318,7 @@ api_request_handle(struct req *r, const char *method, const char *url)
 		break;
 	}
 	if (rc < 0)
-		return api_problem(r, 503, PROBLEM_UNAVAILABLE,
-		    "the core is unavailable", 0);
+		return api_problem(r, -KILN_EUNAVAILABLE,
+		    "the core is unavailable");
 	return MHD_YES;
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kiln/error.h"
 #include "kiln/util.h"
 #include "api_int.h"
 
@@ -34,30 +35,28 @@ digest_valid(const char *s)
 	return 1;
 }
 
+/* Writes the detail line and returns rc, a -KILN_E* code. */
 static int
-bad(enum problem *pb, char *detail, size_t dlen, int status,
-    enum problem what, const char *fmt, ...)
+bad(char *detail, size_t dlen, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(detail, dlen, fmt, ap);
 	va_end(ap);
-	*pb = what;
-	return status;
+	return rc;
 }
 
 /* Checks every field of the parsed document; fills m and *input. */
 static int
 fields_check(json_t *doc, const struct config *conf, struct msg_submit *m,
-    uint8_t **input, size_t *inlen, enum problem *pb, char *detail,
-    size_t dlen)
+    uint8_t **input, size_t *inlen, char *detail, size_t dlen)
 {
 	json_t *v, *args, *env;
 	const char *key;
 	size_t i, n;
 
-#define BAD(...) bad(pb, detail, dlen, 422, PROBLEM_INVALID_REQUEST, __VA_ARGS__)
+#define BAD(...) bad(detail, dlen, -KILN_EINVAL_REQUEST, __VA_ARGS__)
 	if (!json_is_object(doc))
 		return BAD("the job spec must be a JSON object");
 	json_object_foreach(doc, key, v)
@@ -129,11 +128,11 @@ fields_check(json_t *doc, const struct config *conf, struct msg_submit *m,
 int
 api_job_spec_parse(const uint8_t *body, size_t len, const struct config *conf,
     struct msg_submit *m, char **spec, uint8_t **input, size_t *inlen,
-    enum problem *pb, char *detail, size_t dlen)
+    char *detail, size_t dlen)
 {
 	json_t *doc, *canon, *args, *env, *cpu;
 	json_error_t err;
-	int status;
+	int rc;
 
 	*spec = NULL;
 	*input = NULL;
@@ -142,10 +141,10 @@ api_job_spec_parse(const uint8_t *body, size_t len, const struct config *conf,
 	doc = json_loadb(body ? (const char *)body : "", len,
 	    JSON_REJECT_DUPLICATES, &err);
 	if (doc == NULL)
-		return bad(pb, detail, dlen, 400, PROBLEM_MALFORMED_JSON,
-		    "line %d, column %d: %s", err.line, err.column, err.text);
-	status = fields_check(doc, conf, m, input, inlen, pb, detail, dlen);
-	if (status != 0)
+		return bad(detail, dlen, -KILN_EJSON, "line %d, column %d: %s",
+		    err.line, err.column, err.text);
+	rc = fields_check(doc, conf, m, input, inlen, detail, dlen);
+	if (rc != 0)
 		goto out;
 	args = json_object_get(doc, "args");
 	env = json_object_get(doc, "env");
@@ -163,10 +162,10 @@ api_job_spec_parse(const uint8_t *body, size_t len, const struct config *conf,
 		*spec = NULL;
 		free(*input);
 		*input = NULL;
-		status = bad(pb, detail, dlen, 422, PROBLEM_INVALID_REQUEST,
+		rc = bad(detail, dlen, -KILN_EINVAL_REQUEST,
 		    "'args' and 'env' together are too large");
 	}
 out:
 	json_decref(doc);
-	return status;
+	return rc;
 }

@@ -25,17 +25,17 @@ static void
 module_answer(struct core *c, uint64_t req, const char *tenant,
     const char *digest, uint64_t size, enum module_kind kind)
 {
-	char body[192], loc[96];
+	struct msg_module_rec mr;
 	int rc;
 
 	if ((rc = store_module_put(c->st, tenant, digest, size, kind)) < 0)
 		log_fatalx("store: module put: %s", kiln_strerror(rc));
-	snprintf(body, sizeof(body),
-	    "{\"digest\":\"%s\",\"size\":%llu,\"kind\":\"%s\"}", digest,
-	    (unsigned long long)size, kind == MODULE_NATIVE ? "native" : "wasm");
-	snprintf(loc, sizeof(loc), "/v1/modules/%s", digest);
-	core_reply(c, req, rc == 1 ? 201 : 200, PROBLEM_NONE, REPLY_JSON, loc,
-	    body, strlen(body), 0);
+	memset(&mr, 0, sizeof(mr));
+	snprintf(mr.digest, sizeof(mr.digest), "%s", digest);
+	mr.size = size;
+	mr.kind = kind;
+	/* created: new for this tenant; else it was registered already */
+	core_reply(c, req, REPLY_MODULE, rc == 1, &mr, sizeof(mr));
 	if (rc == 1)
 		log_info("module %s registered by tenant %s", digest, tenant);
 }
@@ -54,7 +54,7 @@ compile_find(struct core *c, const char *digest)
 /*
  * Admits bytes as a module of tenant ct: fills mc (kind, cache key and,
  * for a native executable, what it needs) and *names (the needed sonames,
- * NUL-separated, *nlen bytes).  0, or answers req with the problem and
+ * NUL-separated, *nlen bytes).  0, or answers req with why not and
  * returns -1.
  */
 static int
@@ -70,13 +70,13 @@ module_admit(struct core *c, uint64_t req, const struct config_tenant *ct,
 	*nlen = 0;
 	if (native_elf_is(bytes, len)) {
 		if (!ct->native) {
-			core_problem(c, req, 422, PROBLEM_NATIVE_FORBIDDEN,
+			core_reply_error(c, req, -KILN_ENATIVE,
 			    "tenant %s may not register native executables",
 			    ct->id);
 			return -1;
 		}
 		if (native_elf_admit(bytes, len, &elf, why, sizeof(why)) < 0) {
-			core_problem(c, req, 422, PROBLEM_INVALID_MODULE, "%s",
+			core_reply_error(c, req, -KILN_EINVAL_MODULE, "%s",
 			    why);
 			return -1;
 		}
@@ -91,9 +91,8 @@ module_admit(struct core *c, uint64_t req, const struct config_tenant *ct,
 	rc = wasm_module_admit(bytes, len, ct->max_pages, &info, why,
 	    sizeof(why));
 	if (rc < 0) {
-		core_problem(c, req, 422, rc == -KILN_EIMPORT ?
-		    PROBLEM_FORBIDDEN_IMPORT : rc == -KILN_EQUOTA ?
-		    PROBLEM_MEMORY_QUOTA : PROBLEM_INVALID_MODULE, "%s", why);
+		core_reply_error(c, req, rc == -KILN_EIMPORT ||
+		    rc == -KILN_EQUOTA ? rc : -KILN_EINVAL_MODULE, "%s", why);
 		return -1;
 	}
 	mc->kind = MODULE_WASM;
@@ -114,13 +113,13 @@ core_module_put(struct core *c, uint64_t req, const struct msg_tenant *t,
 	int rc, wfd;
 
 	if (ct == NULL) {
-		core_problem(c, req, 401, PROBLEM_UNAUTHORIZED,
+		core_reply_error(c, req, -KILN_EUNAUTHORIZED,
 		    "unknown tenant");
 		return;
 	}
 	rc = fd_slurp(fd, c->conf->max_module_bytes, &bytes, &len);
 	if (rc == -EFBIG) {
-		core_problem(c, req, 413, PROBLEM_BODY_TOO_LARGE,
+		core_reply_error(c, req, -KILN_ETOO_LARGE,
 		    "modules are limited to %llu bytes",
 		    (unsigned long long)c->conf->max_module_bytes);
 		return;
@@ -138,7 +137,7 @@ core_module_put(struct core *c, uint64_t req, const struct msg_tenant *t,
 		wasm_cache_key(digest, mc.cache_key);
 	/* the launcher answers at once when the cache already has it */
 	if (c->launcher_fd < 0) {
-		core_problem(c, req, 503, PROBLEM_UNAVAILABLE,
+		core_reply_error(c, req, -KILN_EUNAVAILABLE,
 		    "the launcher is restarting; try again");
 		goto out;
 	}
@@ -187,8 +186,8 @@ core_module_compiled(struct core *c, const struct msg_compiled *r)
 			module_answer(c, cw->w[i].req, cw->w[i].tenant,
 			    r->digest, cw->w[i].size, cw->kind);
 		else
-			core_problem(c, cw->w[i].req, 422,
-			    PROBLEM_INVALID_MODULE, "%s", r->why);
+			core_reply_error(c, cw->w[i].req,
+			    -KILN_EINVAL_MODULE, "%s", r->why);
 	}
 	if (r->rc != 0)
 		log_info("module %s rejected: %s", r->digest, r->why);
@@ -213,8 +212,8 @@ core_compiles_fail(struct core *c, const char *why)
 		struct compile_wait *cw = &c->compiles[c->ncompiles - 1];
 
 		for (i = 0; i < cw->nw; i++)
-			core_problem(c, cw->w[i].req, 503, PROBLEM_UNAVAILABLE,
-			    "%s", why);
+			core_reply_error(c, cw->w[i].req,
+			    -KILN_EUNAVAILABLE, "%s", why);
 		compile_drop(c, cw);
 	}
 }

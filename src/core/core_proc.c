@@ -4,19 +4,19 @@
  * turn of the loop opens one journal transaction, handles every message
  * that is ready (api requests, launcher reports, parent commands), runs the
  * scheduler, commits, and only then sends the replies and launcher
- * commands it queued in its outbox: nothing is acknowledged or started
- * before it is durable (group commit, DESIGN §10).  A store failure is
- * fatal: the parent restarts the core, which recovers from the journal.
+ * commands it queued in its outbox (core_outbox.c): nothing is
+ * acknowledged or started before it is durable (group commit, DESIGN §10).
+ * A store failure is fatal: the parent restarts the core, which recovers
+ * from the journal (core_recover.c).  This file is the entry point, the
+ * loop and the dispatch of each peer's messages to the handlers of
+ * core_submit.c, core_lifecycle.c, core_query.c and core_modules.c.
  */
 #include <errno.h>
 #include <jansson.h>
 #include <poll.h>
-#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kiln/error.h"
@@ -32,122 +32,6 @@
 #define BATCH_MAX	256	/* api messages handled per transaction */
 
 static struct core core;
-
-/* ---------------------------------------------------------------- outbox */
-
-static void
-outbox_push(struct core *c, int to_launcher, uint32_t type, uint64_t id,
-    const void *payload, size_t plen, const void *tail, size_t tlen,
-    int fd0, int fd1)
-{
-	struct outmsg *o;
-
-	if (c->nout == c->capout) {
-		c->capout = c->capout ? c->capout * 2 : 64;
-		c->out = xrealloc(c->out, c->capout * sizeof(*c->out));
-	}
-	o = &c->out[c->nout++];
-	o->to_launcher = to_launcher;
-	o->api_gen = c->api_gen;
-	o->type = type;
-	o->id = id;
-	o->len = plen + tlen;
-	o->plen = plen;
-	o->bytes = xmalloc(o->len);
-	if (plen)
-		memcpy(o->bytes, payload, plen);
-	if (tlen)
-		memcpy(o->bytes + plen, tail, tlen);
-	o->fds[0] = fd0;
-	o->fds[1] = fd1;
-}
-
-/* Sends what the committed transaction allows; closes the fds it owned. */
-static void
-outbox_flush(struct core *c)
-{
-	struct outmsg *o;
-	size_t i;
-	int fd, rc;
-
-	for (i = 0; i < c->nout; i++) {
-		o = &c->out[i];
-		fd = o->to_launcher ? c->launcher_fd : c->api_fd;
-		if (!o->to_launcher && o->api_gen != c->api_gen)
-			fd = -1;	/* its api is gone; ids restart */
-		if (fd >= 0) {
-			rc = msg_send(fd, o->type, o->id, o->bytes, o->plen,
-			    o->bytes + o->plen, o->len - o->plen, o->fds[0],
-			    o->fds[1]);
-			if (rc < 0 && rc != -EPIPE)
-				log_warnx("send %s: %s", msg_type_name(o->type),
-				    kiln_strerror(rc));
-		}
-		if (o->fds[0] >= 0)
-			close(o->fds[0]);
-		if (o->fds[1] >= 0)
-			close(o->fds[1]);
-		free(o->bytes);
-	}
-	c->nout = 0;
-}
-
-void
-core_reply(struct core *c, uint64_t req, int status, enum problem pb,
-    enum reply_body kind, const char *location, const void *body,
-    size_t len, uint32_t retry_after)
-{
-	struct msg_reply r;
-	int fd = -1;
-
-	memset(&r, 0, sizeof(r));
-	r.status = (uint32_t)status;
-	r.problem = pb;
-	r.body_kind = kind;
-	r.retry_after = retry_after;
-	if (location != NULL)
-		snprintf(r.location, sizeof(r.location), "%s", location);
-	if (sizeof(struct msg_hdr) + sizeof(r) + len > MSG_MAX) {
-		if ((fd = memfd_from_bytes("kiln-reply", body, len)) < 0)
-			log_fatalx("memfd: %s", kiln_strerror(fd));
-		len = 0;
-	}
-	outbox_push(c, 0, IMSG_API_REPLY, req, &r, sizeof(r), body, len, fd,
-	    -1);
-}
-
-void
-core_reply_fd(struct core *c, uint64_t req, enum reply_body kind, int fd)
-{
-	struct msg_reply r;
-
-	memset(&r, 0, sizeof(r));
-	r.status = 200;
-	r.body_kind = kind;
-	outbox_push(c, 0, IMSG_API_REPLY, req, &r, sizeof(r), NULL, 0, fd,
-	    -1);
-}
-
-void
-core_problem(struct core *c, uint64_t req, int status, enum problem pb,
-    const char *fmt, ...)
-{
-	char detail[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	core_reply(c, req, status, pb, REPLY_JSON, NULL, detail,
-	    strlen(detail), status == 429 ? 1 : 0);
-}
-
-void
-core_launcher_send(struct core *c, uint32_t type, const void *p, size_t n,
-    const void *tail, size_t tlen, int fd)
-{
-	outbox_push(c, 1, type, 0, p, n, tail, tlen, fd, -1);
-}
 
 /* ------------------------------------------------------------- dispatch */
 
@@ -213,15 +97,7 @@ api_dispatch(struct core *c, struct msg *m)
 		core_metrics(c, m->hdr.id);
 		break;
 	case IMSG_CORE_READY:
-		if (c->draining)
-			core_problem(c, m->hdr.id, 503, PROBLEM_UNAVAILABLE,
-			    "kilnd is shutting down");
-		else if (c->node_level < 0)
-			core_problem(c, m->hdr.id, 503, PROBLEM_UNAVAILABLE,
-			    "no launcher has reported its sandbox yet");
-		else
-			core_reply(c, m->hdr.id, 200, PROBLEM_NONE, REPLY_TEXT,
-			    NULL, "ready\n", 6, 0);
+		core_ready(c, m->hdr.id);
 		break;
 	default:
 		log_warnx("unexpected %s from api", msg_type_name(m->hdr.type));
@@ -447,7 +323,7 @@ core_proc_main(struct config *conf)
 			core_schedule(c);
 		if (store_commit(c->st) < 0)
 			log_fatalx("store: commit");
-		outbox_flush(c);
+		core_outbox_flush(c);
 
 		if (c->draining && (c->nruns == 0 ||
 		    now_mono_ns() >= c->drain_deadline_ns)) {

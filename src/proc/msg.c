@@ -13,6 +13,13 @@
 #include "kiln/error.h"
 #include "kiln/msg.h"
 
+/* Replies' records are read in place: keep them aligned in the buffer. */
+_Static_assert(sizeof(struct msg_hdr) % 8 == 0, "msg_hdr alignment");
+_Static_assert(sizeof(struct msg_reply) % 8 == 0, "msg_reply alignment");
+_Static_assert(sizeof(struct msg_job_page) % 8 == 0, "msg_job_page size");
+_Static_assert(sizeof(struct msg_job_events) % 8 == 0,
+    "msg_job_events size");
+
 int
 msg_send(int sock, uint32_t type, uint64_t id, const void *payload,
     size_t plen, const void *tail, size_t tlen, int fd0, int fd1)
@@ -268,7 +275,9 @@ payload_strings_ok(uint32_t type, const void *p)
 	}
 	case IMSG_API_REPLY: {
 		const struct msg_reply *r = p;
-		return STR_OK(r->location) && r->problem < PROBLEM_COUNT;
+		return STR_OK(r->detail) && r->rc <= 0 &&
+		    r->body < REPLY_BODY_COUNT && r->created <= 1 &&
+		    (r->rc < 0) == (r->body == REPLY_NONE);
 	}
 	case IMSG_LAUNCHER_COMPILE: {
 		const struct msg_compile *c = p;
@@ -307,9 +316,85 @@ payload_strings_ok(uint32_t type, const void *p)
 	}
 }
 
+static int
+job_rec_ok(const struct msg_job_rec *j)
+{
+	return STR_OK(j->id) && STR_OK(j->tenant) && STR_OK(j->module) &&
+	    STR_OK(j->profile) && STR_OK(j->reason) && STR_OK(j->slot) &&
+	    STR_OK(j->isolation) && j->state < JOB_STATE_COUNT;
+}
+
+int
+msg_reply_body_ok(uint32_t body, const void *p, size_t len)
+{
+	switch (body) {
+	case REPLY_NONE:
+	case REPLY_READY:
+		return len == 0;
+	case REPLY_JOB:
+		return len == sizeof(struct msg_job_rec) && job_rec_ok(p);
+	case REPLY_JOB_PAGE: {
+		const struct msg_job_page *pg = p;
+		const struct msg_job_rec *r = (const void *)(pg + 1);
+		uint32_t i;
+
+		if (len < sizeof(*pg) || pg->more > 1 ||
+		    pg->n > REPLY_PAGE_MAX ||
+		    len - sizeof(*pg) != pg->n * sizeof(*r))
+			return 0;
+		for (i = 0; i < pg->n; i++)
+			if (!job_rec_ok(&r[i]))
+				return 0;
+		return 1;
+	}
+	case REPLY_EVENTS: {
+		const struct msg_job_events *ev = p;
+		const struct msg_job_event *e = (const void *)(ev + 1);
+		uint32_t i;
+
+		if (len < sizeof(*ev) || !STR_OK(ev->id) ||
+		    ev->n > REPLY_EVENTS_MAX ||
+		    len - sizeof(*ev) != ev->n * sizeof(*e))
+			return 0;
+		for (i = 0; i < ev->n; i++)
+			if (!STR_OK(e[i].reason) ||
+			    e[i].state >= JOB_STATE_COUNT)
+				return 0;
+		return 1;
+	}
+	case REPLY_MODULE: {
+		const struct msg_module_rec *mr = p;
+
+		return len == sizeof(*mr) && STR_OK(mr->digest) &&
+		    (mr->kind == MODULE_WASM || mr->kind == MODULE_NATIVE);
+	}
+	case REPLY_OUTPUT:
+	case REPLY_LOG:
+	case REPLY_METRICS:
+		return 1;	/* bytes, whatever they are */
+	default:
+		return 0;
+	}
+}
+
+/*
+ * A reply's body is its tail, checked here, or a memfd (no tail) that the
+ * receiver checks once it has read it; READY and NONE carry nothing.
+ */
+static int
+reply_body_ok(const struct msg *m, const struct msg_reply *r,
+    const uint8_t *tail, size_t tlen)
+{
+	if (m->nfds == 0)
+		return msg_reply_body_ok(r->body, tail, tlen);
+	return m->nfds == 1 && tlen == 0 && r->body != REPLY_NONE &&
+	    r->body != REPLY_READY;
+}
+
 const void *
 msg_get(const struct msg *m, const uint8_t **tail, size_t *tlen)
 {
+	const uint8_t *t;
 	size_t i;
 
 	for (i = 0; i < sizeof(msg_types) / sizeof(msg_types[0]); i++) {
@@ -321,8 +406,12 @@ msg_get(const struct msg *m, const uint8_t **tail, size_t *tlen)
 			return NULL;
 		if (!payload_strings_ok(m->hdr.type, m->data))
 			return NULL;
+		t = m->data + msg_types[i].size;
+		if (m->hdr.type == IMSG_API_REPLY && !reply_body_ok(m,
+		    (const void *)m->data, t, m->hdr.len - msg_types[i].size))
+			return NULL;
 		if (tail != NULL)
-			*tail = m->data + msg_types[i].size;
+			*tail = t;
 		if (tlen != NULL)
 			*tlen = m->hdr.len - msg_types[i].size;
 		return m->data;

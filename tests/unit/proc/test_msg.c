@@ -1,6 +1,7 @@
 /*
  * Unit tests of the message layer (src/proc/msg.c): round trips with a
- * tail and descriptors, and every way a hostile peer's bytes are refused.
+ * tail and descriptors, the core's typed replies, and every way a hostile
+ * peer's bytes are refused.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -229,6 +230,180 @@ test_config_handoff(void **state)
 	close(sv[1]);
 }
 
+/* Sends a reply with body bytes as its tail; 1 when msg_get takes it. */
+static int
+reply_accepted(int sv[2], const struct msg_reply *r, const void *body,
+    size_t len, int fd)
+{
+	const void *p;
+
+	assert_int_equal(msg_send(sv[0], IMSG_API_REPLY, 9, r, sizeof(*r),
+	    body, len, fd, -1), 0);
+	assert_int_equal(msg_recv(sv[1], &m), 1);
+	p = msg_get(&m, NULL, NULL);
+	msg_clear(&m);
+	return p != NULL;
+}
+
+static void
+job_rec_fill(struct msg_job_rec *j, const char *id)
+{
+	memset(j, 0, sizeof(*j));
+	snprintf(j->id, sizeof(j->id), "%s", id);
+	strcpy(j->tenant, "demo");
+	strcpy(j->module, "sha256:ab");
+	strcpy(j->profile, "gpu");
+	strcpy(j->isolation, "{\"level\":\"L4\"}");
+	j->state = JOB_SUCCEEDED;
+	j->exit_code = -1;
+}
+
+static void
+test_reply_typed(void **state)
+{
+	struct {
+		struct msg_job_page pg;
+		struct msg_job_rec r[2];
+	} page;
+	struct {
+		struct msg_job_events ev;
+		struct msg_job_event e[3];
+	} events;
+	struct msg_module_rec mod;
+	struct msg_job_rec job;
+	const struct msg_job_rec *got;
+	struct msg_reply r;
+	const uint8_t *tail;
+	size_t tlen;
+	int sv[2];
+
+	pair(sv);
+	memset(&r, 0, sizeof(r));
+	r.body = REPLY_JOB;
+	r.created = 1;
+	job_rec_fill(&job, "job_1");
+	assert_int_equal(msg_send(sv[0], IMSG_API_REPLY, 5, &r, sizeof(r),
+	    &job, sizeof(job), -1, -1), 0);
+	assert_int_equal(msg_recv(sv[1], &m), 1);
+	assert_non_null(msg_get(&m, &tail, &tlen));
+	assert_int_equal(tlen, sizeof(job));
+	got = (const void *)tail;
+	assert_string_equal(got->id, "job_1");
+	assert_string_equal(got->isolation, "{\"level\":\"L4\"}");
+	assert_int_equal(got->state, JOB_SUCCEEDED);
+	msg_clear(&m);
+	/* the record: short, long, unterminated, a state out of range */
+	assert_false(reply_accepted(sv, &r, &job, sizeof(job) - 1, -1));
+	assert_false(reply_accepted(sv, &r, &page, sizeof(job) + 8, -1));
+	memset(job.isolation, 'x', sizeof(job.isolation));
+	assert_false(reply_accepted(sv, &r, &job, sizeof(job), -1));
+	job_rec_fill(&job, "job_1");
+	job.state = JOB_STATE_COUNT;
+	assert_false(reply_accepted(sv, &r, &job, sizeof(job), -1));
+
+	/* a page: the count is bounded by the length, and by the limit */
+	memset(&page, 0, sizeof(page));
+	job_rec_fill(&page.r[0], "job_1");
+	job_rec_fill(&page.r[1], "job_2");
+	page.pg.n = 2;
+	page.pg.more = 1;
+	page.pg.next_seq = 7;
+	r.body = REPLY_JOB_PAGE;
+	r.created = 0;
+	assert_true(reply_accepted(sv, &r, &page, sizeof(page), -1));
+	assert_false(reply_accepted(sv, &r, &page, sizeof(page) -
+	    sizeof(page.r[1]), -1));
+	page.pg.n = 3;
+	assert_false(reply_accepted(sv, &r, &page, sizeof(page), -1));
+	page.pg.n = 0;
+	assert_true(reply_accepted(sv, &r, &page, sizeof(page.pg), -1));
+	page.pg.n = REPLY_PAGE_MAX + 1;
+	assert_false(msg_reply_body_ok(REPLY_JOB_PAGE, &page,
+	    sizeof(page.pg) + (REPLY_PAGE_MAX + 1) * sizeof(page.r[0])));
+	page.pg.n = 2;
+	page.pg.more = 2;
+	assert_false(reply_accepted(sv, &r, &page, sizeof(page), -1));
+	page.pg.more = 0;
+	memset(page.r[1].slot, 'x', sizeof(page.r[1].slot));
+	assert_false(reply_accepted(sv, &r, &page, sizeof(page), -1));
+
+	/* events */
+	memset(&events, 0, sizeof(events));
+	strcpy(events.ev.id, "job_1");
+	events.ev.n = 3;
+	events.e[2].state = JOB_CANCELLED;
+	strcpy(events.e[2].reason, "cancelled");
+	r.body = REPLY_EVENTS;
+	assert_true(reply_accepted(sv, &r, &events, sizeof(events), -1));
+	events.ev.n = 4;
+	assert_false(reply_accepted(sv, &r, &events, sizeof(events), -1));
+	events.ev.n = 3;
+	events.e[1].state = JOB_STATE_COUNT;
+	assert_false(reply_accepted(sv, &r, &events, sizeof(events), -1));
+	events.e[1].state = 0;
+	memset(events.e[0].reason, 'x', sizeof(events.e[0].reason));
+	assert_false(reply_accepted(sv, &r, &events, sizeof(events), -1));
+
+	/* a module */
+	memset(&mod, 0, sizeof(mod));
+	strcpy(mod.digest, "sha256:ab");
+	mod.kind = MODULE_NATIVE;
+	r.body = REPLY_MODULE;
+	assert_true(reply_accepted(sv, &r, &mod, sizeof(mod), -1));
+	mod.kind = 7;
+	assert_false(reply_accepted(sv, &r, &mod, sizeof(mod), -1));
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void
+test_reply_results(void **state)
+{
+	struct msg_reply r;
+	int sv[2], p[2];
+
+	pair(sv);
+	assert_int_equal(pipe(p), 0);
+	/* a result code carries a detail and no data */
+	memset(&r, 0, sizeof(r));
+	r.rc = -KILN_EJOB_TERMINAL;
+	strcpy(r.detail, "job job_1 already ended SUCCEEDED");
+	assert_true(reply_accepted(sv, &r, NULL, 0, -1));
+	assert_false(reply_accepted(sv, &r, "x", 1, -1));
+	r.body = REPLY_JOB;
+	assert_false(reply_accepted(sv, &r, NULL, 0, -1));
+	r.body = REPLY_NONE;
+	memset(r.detail, 'x', sizeof(r.detail));
+	assert_false(reply_accepted(sv, &r, NULL, 0, -1));
+	/* success has data of some kind; rc is never positive */
+	memset(&r, 0, sizeof(r));
+	assert_false(reply_accepted(sv, &r, NULL, 0, -1));
+	r.rc = 1;
+	r.body = REPLY_READY;
+	assert_false(reply_accepted(sv, &r, NULL, 0, -1));
+	r.rc = 0;
+	assert_true(reply_accepted(sv, &r, NULL, 0, -1));
+	assert_false(reply_accepted(sv, &r, "x", 1, -1));
+	r.created = 2;
+	assert_false(reply_accepted(sv, &r, NULL, 0, -1));
+	r.created = 0;
+	r.body = REPLY_BODY_COUNT;
+	assert_false(reply_accepted(sv, &r, NULL, 0, -1));
+	/* bytes: any tail, or a memfd and no tail */
+	r.body = REPLY_OUTPUT;
+	assert_true(reply_accepted(sv, &r, "\0\1", 2, -1));
+	assert_true(reply_accepted(sv, &r, NULL, 0, p[0]));
+	assert_false(reply_accepted(sv, &r, "x", 1, p[0]));
+	r.body = REPLY_JOB_PAGE;
+	assert_true(reply_accepted(sv, &r, NULL, 0, p[0]));
+	r.body = REPLY_READY;
+	assert_false(reply_accepted(sv, &r, NULL, 0, p[0]));
+	close(sv[0]);
+	close(sv[1]);
+	close(p[0]);
+	close(p[1]);
+}
+
 int
 main(void)
 {
@@ -238,6 +413,8 @@ main(void)
 		cmocka_unit_test(test_too_many_fds),
 		cmocka_unit_test(test_strings_split),
 		cmocka_unit_test(test_config_handoff),
+		cmocka_unit_test(test_reply_typed),
+		cmocka_unit_test(test_reply_results),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

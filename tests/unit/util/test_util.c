@@ -61,11 +61,17 @@ test_hex_and_errors(void **state)
 {
 	const uint8_t in[] = { 0x00, 0x0f, 0xa5, 0xff };
 	char out[9];
+	int i;
 
 	hex_encode(in, sizeof(in), out);
 	assert_string_equal(out, "000fa5ff");
 	assert_string_equal(kiln_strerror(-KILN_EQUEUE_FULL), "queue full");
 	assert_string_equal(kiln_strerror(-KILN_EPROTO), "malformed message");
+	assert_string_equal(kiln_strerror(-KILN_EJOB_TERMINAL),
+	    "job already ended");
+	/* every code has its text */
+	for (i = KILN_EBASE + 1; i < KILN_ELAST; i++)
+		assert_non_null(kiln_strerror(-i));
 	assert_string_equal(kiln_strerror(-ENOENT),
 	    "No such file or directory");
 }

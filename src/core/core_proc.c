@@ -49,9 +49,44 @@ api_lost(struct core *c)
 	core_compiles_forget(c);
 }
 
+static void parent_dispatch(struct core *, struct msg *);
+
+/*
+ * The configuration a request is judged under: the generation the api
+ * authenticated it under (gen), made c->conf for the request's handling;
+ * returns the current one, to be put back after.  The parent sends a
+ * reload to the core before the api, so a generation newer than ours is
+ * already waiting on the parent's socket: read it first.  A generation
+ * the core no longer holds (two reloads during one request) is answered
+ * unavailable, and NULL returned.
+ */
+static struct config *
+conf_judge(struct core *c, uint64_t req, uint64_t gen)
+{
+	static struct msg pm;
+	struct config *cur;
+
+	while (gen > c->conf->generation && c->parent_fd >= 0 &&
+	    msg_recv(c->parent_fd, &pm) == 1) {
+		parent_dispatch(c, &pm);
+		msg_clear(&pm);
+	}
+	cur = c->conf;
+	if (gen != cur->generation && c->conf_prev != NULL &&
+	    gen == c->conf_prev->generation)
+		c->conf = c->conf_prev;
+	if (gen != c->conf->generation) {
+		core_reply_error(c, req, -KILN_EUNAVAILABLE, "the "
+		    "configuration changed meanwhile; try again");
+		return NULL;
+	}
+	return cur;
+}
+
 static int
 api_dispatch(struct core *c, struct msg *m)
 {
+	struct config *saved;
 	const uint8_t *tail;
 	const void *p;
 	size_t tlen;
@@ -62,18 +97,27 @@ api_dispatch(struct core *c, struct msg *m)
 		return -KILN_EPROTO;
 	}
 	switch (m->hdr.type) {
-	case IMSG_CORE_MODULE_PUT:
+	case IMSG_CORE_MODULE_PUT: {
+		const struct msg_tenant *t = p;
+
 		if (m->nfds != 1)
 			return -KILN_EPROTO;
-		core_module_put(c, m->hdr.id, p, m->fds[0]);
+		if ((saved = conf_judge(c, m->hdr.id, t->conf_gen)) == NULL)
+			break;
+		core_module_put(c, m->hdr.id, t, m->fds[0]);
+		c->conf = saved;
 		break;
+	}
 	case IMSG_CORE_JOB_SUBMIT: {
 		const struct msg_submit *s = p;
 
 		if ((s->has_input != 0) != (m->nfds == 1))
 			return -KILN_EPROTO;
+		if ((saved = conf_judge(c, m->hdr.id, s->conf_gen)) == NULL)
+			break;
 		core_job_submit(c, m->hdr.id, s, (const char *)tail, tlen,
 		    m->nfds ? m->fds[0] : -1);
+		c->conf = saved;
 		break;
 	}
 	case IMSG_CORE_JOB_GET:

@@ -8,8 +8,10 @@
  * acknowledged or started before it is durable (group commit, DESIGN §10).
  * A store failure is fatal: the parent restarts the core, which recovers
  * from the journal (core_recover.c).  This file is the entry point, the
- * loop and the dispatch of each peer's messages to the handlers of
- * core_submit.c, core_lifecycle.c, core_query.c and core_modules.c.
+ * loop, the core's peer table and the dispatch of each peer's messages to
+ * the handlers of core_submit.c, core_lifecycle.c, core_query.c and
+ * core_modules.c.  Anything malformed from the parent or the launcher
+ * (both root) is fatal; the api, less privileged, is dropped instead.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -106,14 +108,13 @@ api_dispatch(struct core *c, struct msg *m)
 	return 0;
 }
 
-static void
+static int
 launcher_dispatch(struct core *c, struct msg *m)
 {
 	const void *p;
 
 	if ((p = msg_get(m, NULL, NULL)) == NULL)
-		log_fatalx("malformed %s from launcher",
-		    msg_type_name(m->hdr.type));
+		return -KILN_EPROTO;
 	switch (m->hdr.type) {
 	case IMSG_CORE_COMPILED:
 		core_module_compiled(c, p);
@@ -134,9 +135,9 @@ launcher_dispatch(struct core *c, struct msg *m)
 		break;
 	}
 	default:
-		log_fatalx("unexpected %s from launcher",
-		    msg_type_name(m->hdr.type));
+		return -KILN_EPROTO;
 	}
+	return 0;
 }
 
 /*
@@ -144,19 +145,19 @@ launcher_dispatch(struct core *c, struct msg *m)
  * messages, so each request is judged entirely under one of them; the
  * previous one is kept for requests the api judged under it.
  */
-static void
+static int
 core_conf_reload(struct core *c, struct msg *m)
 {
 	const struct config *next;
 	struct config *spare;
 
 	if (m->nfds != 0 || (next = msg_get(m, NULL, NULL)) == NULL)
-		log_fatalx("malformed configuration from parent");
+		return -KILN_EPROTO;
 	if (next->generation <= c->conf->generation) {
 		log_warnx("configuration %llu after %llu: ignored",
 		    (unsigned long long)next->generation,
 		    (unsigned long long)c->conf->generation);
-		return;
+		return 0;
 	}
 	spare = c->conf_prev != NULL ? c->conf_prev : xmalloc(sizeof(*spare));
 	memcpy(spare, next, sizeof(*spare));
@@ -165,19 +166,19 @@ core_conf_reload(struct core *c, struct msg *m)
 	core_sched_tenants(c);
 	log_info("configuration %llu: %d tenants",
 	    (unsigned long long)c->conf->generation, c->conf->ntenants);
+	return 0;
 }
 
-static void
+static int
 parent_dispatch(struct core *c, struct msg *m)
 {
 	switch (m->hdr.type) {
 	case IMSG_CONF:
-		core_conf_reload(c, m);
-		break;
+		return core_conf_reload(c, m);
 	case IMSG_CORE_PEER_API:
 	case IMSG_CORE_PEER_LAUNCHER:
 		if (m->nfds != 1 || msg_get(m, NULL, NULL) == NULL)
-			log_fatalx("malformed peer message from parent");
+			return -KILN_EPROTO;
 		if (m->hdr.type == IMSG_CORE_PEER_API) {
 			if (c->api_fd >= 0)
 				api_lost(c);
@@ -193,6 +194,8 @@ parent_dispatch(struct core *c, struct msg *m)
 		    m->hdr.type == IMSG_CORE_PEER_API ? "api" : "launcher");
 		break;
 	case IMSG_CORE_SHUTDOWN:
+		if (m->nfds != 0 || msg_get(m, NULL, NULL) == NULL)
+			return -KILN_EPROTO;
 		if (!c->draining) {
 			c->draining = 1;
 			c->drain_deadline_ns = now_mono_ns() +
@@ -201,62 +204,72 @@ parent_dispatch(struct core *c, struct msg *m)
 		}
 		break;
 	default:
-		log_fatalx("unexpected %s from parent",
-		    msg_type_name(m->hdr.type));
-	}
-}
-
-/* Reads every ready message from fd; returns -EPIPE when the peer left. */
-static int
-drain(struct core *c, int *fdp, int (*fn)(struct core *, struct msg *),
-    int max)
-{
-	static struct msg m;
-	int rc, n = 0;
-
-	while (*fdp >= 0 && n++ < max) {
-		rc = msg_recv(*fdp, &m);
-		if (rc == 0)
-			return 0;
-		if (rc < 0)
-			return rc;
-		rc = fn(c, &m);
-		msg_clear(&m);
-		if (rc < 0)
-			return rc;
+		return -KILN_EPROTO;
 	}
 	return 0;
 }
 
 static int
-api_fn(struct core *c, struct msg *m)
+parent_fn(struct msg *m)
 {
-	return api_dispatch(c, m);
+	return parent_dispatch(&core, m);
 }
 
 static int
-launcher_fn(struct core *c, struct msg *m)
+launcher_fn(struct msg *m)
 {
-	launcher_dispatch(c, m);
-	return 0;
+	return launcher_dispatch(&core, m);
 }
 
 static int
-parent_fn(struct core *c, struct msg *m)
+api_fn(struct msg *m)
 {
-	parent_dispatch(c, m);
-	return 0;
+	return api_dispatch(&core, m);
+}
+
+static void
+launcher_gone(const struct proc_peer *p, int rc)
+{
+	core_launcher_lost(&core);
+}
+
+static void
+api_gone(const struct proc_peer *p, int rc)
+{
+	api_lost(&core);
+}
+
+/*
+ * The core's peers, read in this order in each turn's transaction, at
+ * most max messages each (the rest wait for the next turn).
+ */
+static const struct proc_peer peers[] = {
+	{ MSG_PEER_PARENT, &core.parent_fd, parent_fn, PEER_FATAL, NULL, 16 },
+	{ MSG_PEER_LAUNCHER, &core.launcher_fd, launcher_fn, PEER_FATAL,
+	    launcher_gone, BATCH_MAX },
+	{ MSG_PEER_API, &core.api_fd, api_fn, PEER_DROP, api_gone,
+	    BATCH_MAX },
+};
+#define NPEERS	KILN_ARRAY_LEN(peers)
+
+const struct proc_peer *
+core_proc_peers(size_t *n)
+{
+	*n = NPEERS;
+	return peers;
 }
 
 int
 core_proc_main(struct config *conf)
 {
+	static struct msg m;
 	struct core *c = &core;
-	struct pollfd pfd[3];
+	struct pollfd pfd[NPEERS];
 	char dir[300], what[64];
 	uid_t uid;
 	gid_t gid;
 	int64_t now, wake;
+	size_t i;
 	int rc, timeout;
 
 	if (sodium_init() < 0)
@@ -304,21 +317,17 @@ core_proc_main(struct config *conf)
 			wake = c->drain_deadline_ns;
 		timeout = wake == 0 ? -1 : wake <= now ? 0 :
 		    (int)((wake - now) / 1000000) + 1;
-		pfd[0].fd = c->parent_fd;
-		pfd[1].fd = c->api_fd;
-		pfd[2].fd = c->launcher_fd;
-		pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
-		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
+		for (i = 0; i < NPEERS; i++) {
+			pfd[i].fd = *peers[i].fd;
+			pfd[i].events = POLLIN;
+		}
+		if (poll(pfd, NPEERS, timeout) < 0 && errno != EINTR)
 			log_fatal("poll");
 
 		if (store_begin(c->st) < 0)
 			log_fatalx("store: begin");
-		if (drain(c, &c->parent_fd, parent_fn, 16) == -EPIPE)
-			log_fatalx("parent went away");
-		if ((rc = drain(c, &c->launcher_fd, launcher_fn, BATCH_MAX)) < 0)
-			core_launcher_lost(c);
-		if ((rc = drain(c, &c->api_fd, api_fn, BATCH_MAX)) < 0)
-			api_lost(c);
+		for (i = 0; i < NPEERS; i++)
+			proc_peer_serve(MSG_PEER_CORE, &peers[i], &m);
 		if (!c->draining)
 			core_schedule(c);
 		if (store_commit(c->st) < 0)

@@ -28,6 +28,20 @@ pair(int sv[2])
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
 }
 
+/* msg_recv as the core reads its api's socket. */
+static int
+recv_in_core(int sock)
+{
+	return msg_recv(sock, MSG_PEER_API, MSG_PEER_CORE, &m);
+}
+
+/* msg_recv as the api reads the core's socket. */
+static int
+recv_in_api(int sock)
+{
+	return msg_recv(sock, MSG_PEER_CORE, MSG_PEER_API, &m);
+}
+
 static void
 test_round_trip(void **state)
 {
@@ -46,7 +60,7 @@ test_round_trip(void **state)
 	s.has_input = 1;
 	assert_int_equal(msg_send(sv[0], IMSG_CORE_JOB_SUBMIT, 42, &s,
 	    sizeof(s), "{\"a\":1}", 7, p[0], -1), 0);
-	assert_int_equal(msg_recv(sv[1], &m), 1);
+	assert_int_equal(recv_in_core(sv[1]), 1);
 	assert_int_equal(m.hdr.type, IMSG_CORE_JOB_SUBMIT);
 	assert_int_equal(m.hdr.id, 42);
 	assert_int_equal(m.nfds, 1);
@@ -63,9 +77,9 @@ test_round_trip(void **state)
 	msg_clear(&m);
 	assert_int_equal(m.nfds, 0);
 	/* nothing more: 0 on the non-blocking receive; EOF once closed */
-	assert_int_equal(msg_recv(sv[1], &m), 0);
+	assert_int_equal(recv_in_core(sv[1]), 0);
 	close(sv[0]);
-	assert_int_equal(msg_recv(sv[1], &m), -EPIPE);
+	assert_int_equal(recv_in_core(sv[1]), -EPIPE);
 	close(sv[1]);
 	close(p[0]);
 	close(p[1]);
@@ -88,30 +102,30 @@ test_refusals(void **state)
 	memcpy(raw, &h, sizeof(h));
 	memcpy(raw + sizeof(h), &ref, sizeof(ref));
 	assert_int_equal(write(sv[0], raw, sizeof(raw)), sizeof(raw));
-	assert_int_equal(msg_recv(sv[1], &m), -KILN_EPROTO);
+	assert_int_equal(recv_in_core(sv[1]), -KILN_EPROTO);
 	/* shorter than a header */
 	assert_int_equal(write(sv[0], raw, 5), 5);
-	assert_int_equal(msg_recv(sv[1], &m), -KILN_EPROTO);
+	assert_int_equal(recv_in_core(sv[1]), -KILN_EPROTO);
 	/* right length, unterminated string */
 	memset(&ref, 'x', sizeof(ref));
 	assert_int_equal(msg_send(sv[0], IMSG_CORE_JOB_GET, 1, &ref,
 	    sizeof(ref), NULL, 0, -1, -1), 0);
-	assert_int_equal(msg_recv(sv[1], &m), 1);
+	assert_int_equal(recv_in_core(sv[1]), 1);
 	assert_null(msg_get(&m, NULL, NULL));
 	/* wrong payload size for the type, and a tail where none belongs */
 	memset(&ref, 0, sizeof(ref));
 	assert_int_equal(msg_send(sv[0], IMSG_CORE_JOB_GET, 1, &ref,
 	    sizeof(ref) - 1, NULL, 0, -1, -1), 0);
-	assert_int_equal(msg_recv(sv[1], &m), 1);
+	assert_int_equal(recv_in_core(sv[1]), 1);
 	assert_null(msg_get(&m, NULL, NULL));
 	assert_int_equal(msg_send(sv[0], IMSG_CORE_JOB_GET, 1, &ref,
 	    sizeof(ref), "x", 1, -1, -1), 0);
-	assert_int_equal(msg_recv(sv[1], &m), 1);
+	assert_int_equal(recv_in_core(sv[1]), 1);
 	assert_null(msg_get(&m, NULL, NULL));
-	/* an unknown type */
+	/* an unknown type: declared in no direction */
 	assert_int_equal(msg_send(sv[0], 9999, 1, NULL, 0, NULL, 0, -1, -1), 0);
-	assert_int_equal(msg_recv(sv[1], &m), 1);
-	assert_null(msg_get(&m, NULL, NULL));
+	assert_int_equal(recv_in_core(sv[1]), -KILN_EPROTO);
+	assert_int_equal(m.hdr.type, 9999);
 	assert_string_equal(msg_type_name(9999), "unknown");
 	assert_string_equal(msg_type_name(IMSG_CORE_JOB_GET),
 	    "IMSG_CORE_JOB_GET");
@@ -145,7 +159,7 @@ test_too_many_fds(void **state)
 	/* the most msg_sendv sends, and then one more: refused */
 	assert_int_equal(msg_sendv(sv[0], IMSG_CORE_READY, 7, NULL, 0, NULL,
 	    0, fds, MSG_MAX_FDS), 0);
-	assert_int_equal(msg_recv(sv[1], &m), 1);
+	assert_int_equal(recv_in_core(sv[1]), 1);
 	assert_int_equal(m.nfds, MSG_MAX_FDS);
 	for (i = 0; i < MSG_MAX_FDS; i++)
 		assert_true(m.fds[i] > 2);
@@ -165,7 +179,7 @@ test_too_many_fds(void **state)
 	c->cmsg_len = CMSG_LEN(sizeof(fds));
 	memcpy(CMSG_DATA(c), fds, sizeof(fds));
 	assert_int_equal(sendmsg(sv[0], &mh, 0), sizeof(h));
-	assert_int_equal(msg_recv(sv[1], &m), -KILN_EPROTO);
+	assert_int_equal(recv_in_core(sv[1]), -KILN_EPROTO);
 	assert_int_equal(m.nfds, 0);
 	close(sv[0]);
 	close(sv[1]);
@@ -211,22 +225,26 @@ test_config_handoff(void **state)
 	snprintf(sent.tenants[sent.ntenants++].id, JOB_TENANT_LEN, "acme");
 	sent.tenants[0].queue_limit = 12;
 	assert_int_equal(proc_config_send(sv[0], &sent), 0);
-	assert_int_equal(proc_config_recv(sv[1], &got), 0);
+	assert_int_equal(proc_config_recv(sv[1], MSG_PEER_CORE, &got), 0);
 	assert_memory_equal(&got, &sent, sizeof(sent));
 
 	/* anything else first, or a malformed config, is refused */
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(msg_send(sv[0], IMSG_CORE_JOB_GET, 1, &r, sizeof(r),
 	    NULL, 0, -1, -1), 0);
-	assert_int_equal(proc_config_recv(sv[1], &got), -KILN_EPROTO);
+	assert_int_equal(proc_config_recv(sv[1], MSG_PEER_CORE, &got),
+	    -KILN_EPROTO);
 	sent.ntenants = CONFIG_MAX_TENANTS + 1;
 	assert_int_equal(proc_config_send(sv[0], &sent), 0);
-	assert_int_equal(proc_config_recv(sv[1], &got), -KILN_EPROTO);
+	assert_int_equal(proc_config_recv(sv[1], MSG_PEER_CORE, &got),
+	    -KILN_EPROTO);
 	assert_int_equal(msg_send(sv[0], IMSG_CONF, 1, &sent, sizeof(sent) - 1,
 	    NULL, 0, -1, -1), 0);
-	assert_int_equal(proc_config_recv(sv[1], &got), -KILN_EPROTO);
+	assert_int_equal(proc_config_recv(sv[1], MSG_PEER_CORE, &got),
+	    -KILN_EPROTO);
 	close(sv[0]);
-	assert_int_equal(proc_config_recv(sv[1], &got), -EPIPE);
+	assert_int_equal(proc_config_recv(sv[1], MSG_PEER_CORE, &got),
+	    -EPIPE);
 	close(sv[1]);
 }
 
@@ -239,7 +257,7 @@ reply_accepted(int sv[2], const struct msg_reply *r, const void *body,
 
 	assert_int_equal(msg_send(sv[0], IMSG_API_REPLY, 9, r, sizeof(*r),
 	    body, len, fd, -1), 0);
-	assert_int_equal(msg_recv(sv[1], &m), 1);
+	assert_int_equal(recv_in_api(sv[1]), 1);
 	p = msg_get(&m, NULL, NULL);
 	msg_clear(&m);
 	return p != NULL;
@@ -284,7 +302,7 @@ test_reply_typed(void **state)
 	job_rec_fill(&job, "job_1");
 	assert_int_equal(msg_send(sv[0], IMSG_API_REPLY, 5, &r, sizeof(r),
 	    &job, sizeof(job), -1, -1), 0);
-	assert_int_equal(msg_recv(sv[1], &m), 1);
+	assert_int_equal(recv_in_api(sv[1]), 1);
 	assert_non_null(msg_get(&m, &tail, &tlen));
 	assert_int_equal(tlen, sizeof(job));
 	got = (const void *)tail;

@@ -350,6 +350,13 @@ const char *msg_type_name(uint32_t type);
  */
 int msg_type_allowed(uint32_t type, enum msg_peer from, enum msg_peer to);
 
+/*
+ * Size of type's payload struct: the fewest bytes msg_get() takes, and the
+ * most for a type without a tail.  0 for a type without one, and for an
+ * unknown type.
+ */
+size_t msg_type_size(uint32_t type);
+
 /* Name of a peer for logs ("api"), or "unknown". */
 const char *msg_peer_name(enum msg_peer p);
 

@@ -283,6 +283,17 @@ msg_type_allowed(uint32_t type, enum msg_peer from, enum msg_peer to)
 	return 0;
 }
 
+size_t
+msg_type_size(uint32_t type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(msg_types) / sizeof(msg_types[0]); i++)
+		if (msg_types[i].type == type)
+			return msg_types[i].size;
+	return 0;
+}
+
 const char *
 msg_peer_name(enum msg_peer p)
 {

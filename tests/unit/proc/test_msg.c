@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -422,6 +423,103 @@ test_reply_results(void **state)
 	close(p[1]);
 }
 
+/* Each type's declared sender and receivers, and msg_recv's check. */
+static void
+test_directions(void **state)
+{
+	static const struct {
+		uint32_t type;
+		enum msg_peer from;
+		unsigned to;
+	} decl[] = {
+		{ IMSG_CONF, MSG_PEER_PARENT, MSG_PEER_BIT(MSG_PEER_API) |
+		    MSG_PEER_BIT(MSG_PEER_CORE) |
+		    MSG_PEER_BIT(MSG_PEER_LAUNCHER) },
+		{ IMSG_CORE_PEER_API, MSG_PEER_PARENT,
+		    MSG_PEER_BIT(MSG_PEER_CORE) },
+		{ IMSG_CORE_SHUTDOWN, MSG_PEER_PARENT,
+		    MSG_PEER_BIT(MSG_PEER_CORE) },
+		{ IMSG_CORE_JOB_SUBMIT, MSG_PEER_API,
+		    MSG_PEER_BIT(MSG_PEER_CORE) },
+		{ IMSG_CORE_READY, MSG_PEER_API, MSG_PEER_BIT(MSG_PEER_CORE) },
+		{ IMSG_API_REPLY, MSG_PEER_CORE, MSG_PEER_BIT(MSG_PEER_API) },
+		{ IMSG_LAUNCHER_JOB_START, MSG_PEER_CORE,
+		    MSG_PEER_BIT(MSG_PEER_LAUNCHER) },
+		{ IMSG_CORE_JOB_DONE, MSG_PEER_LAUNCHER,
+		    MSG_PEER_BIT(MSG_PEER_CORE) },
+		{ IMSG_WORKER_JOB, MSG_PEER_LAUNCHER,
+		    MSG_PEER_BIT(MSG_PEER_WORKER) },
+	};
+	enum msg_peer from, to;
+	uint32_t type;
+	size_t i;
+	char c = 'x';
+	int sv[2], p[2], n;
+
+	for (i = 0; i < sizeof(decl) / sizeof(decl[0]); i++)
+		for (from = 0; from < MSG_PEER_COUNT; from++)
+			for (to = 0; to < MSG_PEER_COUNT; to++)
+				assert_int_equal(msg_type_allowed(decl[i].type,
+				    from, to), from == decl[i].from &&
+				    (decl[i].to & MSG_PEER_BIT(to)) != 0);
+	/* every known type has one sender; nothing is sent to the parent */
+	for (type = 0; type < 1000; type++) {
+		n = 0;
+		for (from = 0; from < MSG_PEER_COUNT; from++)
+			for (to = 0; to < MSG_PEER_COUNT; to++)
+				n += msg_type_allowed(type, from, to);
+		assert_int_equal(n > 0,
+		    strcmp(msg_type_name(type), "unknown") != 0);
+		for (from = 0; from < MSG_PEER_COUNT; from++)
+			assert_false(msg_type_allowed(type, from,
+			    MSG_PEER_PARENT));
+	}
+	/* peers out of range, an unknown type */
+	assert_false(msg_type_allowed(IMSG_CONF, MSG_PEER_COUNT,
+	    MSG_PEER_CORE));
+	assert_false(msg_type_allowed(IMSG_CONF, MSG_PEER_PARENT,
+	    MSG_PEER_COUNT));
+	assert_false(msg_type_allowed(9999, MSG_PEER_API, MSG_PEER_CORE));
+	assert_string_equal(msg_peer_name(MSG_PEER_LAUNCHER), "launcher");
+	assert_string_equal(msg_peer_name(MSG_PEER_COUNT), "unknown");
+	assert_int_equal(msg_type_size(IMSG_CORE_JOB_GET),
+	    sizeof(struct msg_job_ref));
+	assert_int_equal(msg_type_size(IMSG_CORE_READY), 0);
+	assert_int_equal(msg_type_size(9999), 0);
+
+	/*
+	 * An api request read as if from the launcher, and a reply read by
+	 * the core: refused, the header kept for the log, the descriptor
+	 * closed (the pipe has no reader left).
+	 */
+	pair(sv);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(msg_send(sv[0], IMSG_CORE_READY, 3, NULL, 0, NULL, 0,
+	    p[0], -1), 0);
+	close(p[0]);
+	assert_int_equal(msg_recv(sv[1], MSG_PEER_LAUNCHER, MSG_PEER_CORE, &m),
+	    -KILN_EPROTO);
+	assert_int_equal(m.hdr.type, IMSG_CORE_READY);
+	assert_int_equal(m.hdr.id, 3);
+	assert_int_equal(m.nfds, 0);
+	assert_int_equal(write(p[1], &c, 1), -1);
+	assert_int_equal(errno, EPIPE);
+	close(p[1]);
+	assert_int_equal(msg_send(sv[0], IMSG_CORE_READY, 4, NULL, 0, NULL, 0,
+	    -1, -1), 0);
+	assert_int_equal(recv_in_core(sv[1]), 1);
+	msg_clear(&m);
+	assert_int_equal(msg_send(sv[0], IMSG_API_REPLY, 5, NULL, 0, NULL, 0,
+	    -1, -1), 0);
+	assert_int_equal(recv_in_core(sv[1]), -KILN_EPROTO);
+	/* a configuration from anyone but the parent */
+	assert_int_equal(msg_send(sv[0], IMSG_CONF, 6, NULL, 0, NULL, 0, -1,
+	    -1), 0);
+	assert_int_equal(recv_in_core(sv[1]), -KILN_EPROTO);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int
 main(void)
 {
@@ -431,9 +529,11 @@ main(void)
 		cmocka_unit_test(test_too_many_fds),
 		cmocka_unit_test(test_strings_split),
 		cmocka_unit_test(test_config_handoff),
+		cmocka_unit_test(test_directions),
 		cmocka_unit_test(test_reply_typed),
 		cmocka_unit_test(test_reply_results),
 	};
 
+	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -94,8 +94,14 @@ struct msg {
 	_Alignas(16) uint8_t buf[MSG_MAX];
 };
 
+/*
+ * conf_gen in the requests that the tenant's configuration judges: the
+ * generation the api authenticated the request under; the core judges it
+ * under the same one.
+ */
 struct msg_tenant {
 	char tenant[JOB_TENANT_LEN];
+	uint64_t conf_gen;
 };
 
 struct msg_job_ref {
@@ -110,6 +116,7 @@ struct msg_submit {
 	char profile[JOB_PROFILE_LEN];
 	uint32_t timeout_ms;
 	uint32_t has_input;	/* 1: the fd carries the input bytes */
+	uint64_t conf_gen;	/* as in struct msg_tenant */
 	/* tail: canonical spec JSON ({"args":[..],"env":{..}}), no NUL */
 };
 

@@ -103,16 +103,17 @@ struct proc_peer {
 /*
  * Reads the messages ready on *p->fd (at most p->max), checks each one's
  * direction (from p->peer to self) and hands it to p->dispatch, then
- * releases its descriptors.  Returns 0 when none is left (or p->max were
- * read, or *p->fd is -1), -EPIPE when the peer closed, -KILN_EPROTO for a
- * malformed message (logged; the dispatcher never sees one of the wrong
- * direction), or another -errno.  m is the caller's buffer.
+ * releases its descriptors.  Returns how many it handled (0 too when *p->fd
+ * is -1) once none is ready or p->max were, -EPIPE when the peer closed,
+ * -KILN_EPROTO for a malformed message (logged; the dispatcher never sees
+ * one of the wrong direction), or another -errno.  m is the caller's
+ * buffer.
  */
 int proc_peer_read(enum msg_peer self, const struct proc_peer *p,
     struct msg *m);
 
 /*
- * Applies p's rule to rc from proc_peer_read: nothing for 0; for
+ * Applies p's rule to rc from proc_peer_read: nothing for rc >= 0; for
  * -KILN_EPROTO, PEER_FATAL exits (log_fatalx) and PEER_DROP calls
  * p->lost; for any other error p->lost, or exits when it is NULL.
  */

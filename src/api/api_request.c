@@ -174,6 +174,7 @@ jobs_post(struct req *r, const char *tenant)
 		sodium_memzero(input, inlen);
 	free(input);
 	snprintf(m.tenant, sizeof(m.tenant), "%s", tenant);
+	m.conf_gen = api_conf->generation;
 	m.has_input = fd >= 0;
 	rc = api_core_call(r, IMSG_CORE_JOB_SUBMIT, &m, sizeof(m), spec,
 	    strlen(spec), fd);
@@ -294,6 +295,7 @@ api_request_handle(struct req *r, const char *method, const char *url)
 			    "modules are uploaded as application/wasm");
 		memset(&mt, 0, sizeof(mt));
 		snprintf(mt.tenant, sizeof(mt.tenant), "%s", tenant);
+		mt.conf_gen = api_conf->generation;
 		if ((fd = memfd_from_bytes("kiln-module", r->body,
 		    r->body_len)) < 0)
 			log_fatalx("memfd for a module");

@@ -51,9 +51,40 @@ api_lost(struct core *c)
 	core_compiles_forget(c);
 }
 
+static void parent_catch_up(struct core *, uint64_t);
+
+/*
+ * The configuration a request is judged under: the generation the api
+ * authenticated it under (gen), made c->conf for the request's handling;
+ * returns the current one, to be put back after.  The parent sends a
+ * reload to the core before the api, so a generation newer than ours is
+ * already waiting on the parent's socket: read it first.  A generation
+ * the core no longer holds (two reloads during one request) is answered
+ * unavailable, and NULL returned.
+ */
+static struct config *
+conf_judge(struct core *c, uint64_t req, uint64_t gen)
+{
+	struct config *cur;
+
+	if (gen > c->conf->generation)
+		parent_catch_up(c, gen);
+	cur = c->conf;
+	if (gen != cur->generation && c->conf_prev != NULL &&
+	    gen == c->conf_prev->generation)
+		c->conf = c->conf_prev;
+	if (gen != c->conf->generation) {
+		core_reply_error(c, req, -KILN_EUNAVAILABLE, "the "
+		    "configuration changed meanwhile; try again");
+		return NULL;
+	}
+	return cur;
+}
+
 static int
 api_dispatch(struct core *c, struct msg *m)
 {
+	struct config *saved;
 	const uint8_t *tail;
 	const void *p;
 	size_t tlen;
@@ -64,18 +95,27 @@ api_dispatch(struct core *c, struct msg *m)
 		return -KILN_EPROTO;
 	}
 	switch (m->hdr.type) {
-	case IMSG_CORE_MODULE_PUT:
+	case IMSG_CORE_MODULE_PUT: {
+		const struct msg_tenant *t = p;
+
 		if (m->nfds != 1)
 			return -KILN_EPROTO;
-		core_module_put(c, m->hdr.id, p, m->fds[0]);
+		if ((saved = conf_judge(c, m->hdr.id, t->conf_gen)) == NULL)
+			break;
+		core_module_put(c, m->hdr.id, t, m->fds[0]);
+		c->conf = saved;
 		break;
+	}
 	case IMSG_CORE_JOB_SUBMIT: {
 		const struct msg_submit *s = p;
 
 		if ((s->has_input != 0) != (m->nfds == 1))
 			return -KILN_EPROTO;
+		if ((saved = conf_judge(c, m->hdr.id, s->conf_gen)) == NULL)
+			break;
 		core_job_submit(c, m->hdr.id, s, (const char *)tail, tlen,
 		    m->nfds ? m->fds[0] : -1);
+		c->conf = saved;
 		break;
 	}
 	case IMSG_CORE_JOB_GET:
@@ -243,19 +283,41 @@ api_gone(const struct proc_peer *p, int rc)
  * The core's peers, read in this order in each turn's transaction, at
  * most max messages each (the rest wait for the next turn).
  */
-static const struct proc_peer peers[] = {
-	{ MSG_PEER_PARENT, &core.parent_fd, parent_fn, PEER_FATAL, NULL, 16 },
-	{ MSG_PEER_LAUNCHER, &core.launcher_fd, launcher_fn, PEER_FATAL,
-	    launcher_gone, BATCH_MAX },
-	{ MSG_PEER_API, &core.api_fd, api_fn, PEER_DROP, api_gone,
-	    BATCH_MAX },
+enum { ROW_PARENT, ROW_LAUNCHER, ROW_API, NPEERS };
+
+static const struct proc_peer peers[NPEERS] = {
+	[ROW_PARENT] = { MSG_PEER_PARENT, &core.parent_fd, parent_fn,
+	    PEER_FATAL, NULL, 16 },
+	[ROW_LAUNCHER] = { MSG_PEER_LAUNCHER, &core.launcher_fd, launcher_fn,
+	    PEER_FATAL, launcher_gone, BATCH_MAX },
+	[ROW_API] = { MSG_PEER_API, &core.api_fd, api_fn, PEER_DROP,
+	    api_gone, BATCH_MAX },
 };
-#define NPEERS	KILN_ARRAY_LEN(peers)
+
+/*
+ * In the middle of an api request (conf_judge): reads the parent's
+ * messages one at a time, under its row's rule, until c->conf reaches
+ * generation gen or none is ready.  Its own buffer: the loop's holds the
+ * request.
+ */
+static void
+parent_catch_up(struct core *c, uint64_t gen)
+{
+	static struct msg pm;
+	struct proc_peer one = peers[ROW_PARENT];
+	int rc = 0;
+
+	one.max = 1;
+	while (gen > c->conf->generation &&
+	    (rc = proc_peer_read(MSG_PEER_CORE, &one, &pm)) > 0)
+		;
+	proc_peer_apply(&one, rc);
+}
 
 const struct proc_peer *
 core_proc_peers(size_t *n)
 {
-	*n = NPEERS;
+	*n = KILN_ARRAY_LEN(peers);
 	return peers;
 }
 

@@ -141,10 +141,10 @@ proc_peer_read(enum msg_peer self, const struct proc_peer *p,
 {
 	int rc, n = 0;
 
-	while (*p->fd >= 0 && (p->max == 0 || n++ < p->max)) {
+	while (*p->fd >= 0 && (p->max == 0 || n < p->max)) {
 		rc = msg_recv(*p->fd, p->peer, self, m);
 		if (rc == 0)
-			return 0;
+			break;
 		if (rc == 1 && p->dispatch == NULL)
 			rc = -KILN_EPROTO;
 		else if (rc == 1)
@@ -155,8 +155,9 @@ proc_peer_read(enum msg_peer self, const struct proc_peer *p,
 		msg_clear(m);
 		if (rc < 0)
 			return rc;
+		n++;
 	}
-	return 0;
+	return n;
 }
 
 void

@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import signal
+import threading
 
 import kilnlib as K
 from kilnlib import eq
@@ -93,6 +94,37 @@ def test_reload():
         eq(status(k, new_a), 200, 'a after a refused reload')
         eq(status(k, tok_c), 200, 'c after a refused reload')
         eq(status(k, tok_b), 401, 'b after a refused reload')
+        # reloads under load: no request fails because of one, each is
+        # judged under one generation (limit 3 or 4, never a mix or 5xx)
+        answers, stop = [], threading.Event()
+
+        def submitter():
+            while not stop.is_set():
+                st, h, body = k.submit(hello, tenant='c', args=['x'])
+                answers.append((st, json.loads(body)))
+        t = threading.Thread(target=submitter)
+        t.start()
+        try:
+            for gen in range(3, 13):
+                write(k, conf_text(k, {
+                    'c': (tok_c, {'concurrency': 2,
+                                  'queue_limit': 3 + gen % 2}),
+                    'a': (new_a, {'queue_limit': 2, 'concurrency': 1})}))
+                k.proc.send_signal(signal.SIGHUP)
+                K.wait_for(lambda: 'reloaded %s: configuration %d\n' %
+                           (k.config, gen) in log_text(k), 30,
+                           'configuration %d' % gen)
+        finally:
+            stop.set()
+            t.join()
+        eq(len(answers) > 0, True, 'submissions during the reloads')
+        for st, doc in answers:
+            if st == 429:
+                eq(doc['detail'] in ('tenant c has 3 jobs queued (limit 3)',
+                                     'tenant c has 4 jobs queued (limit 4)'),
+                   True, 'a 429 under one generation: %r' % doc)
+            else:
+                eq(st, 202, 'submission during reloads (%r)' % doc)
         eq(k.kids(), kids, 'children after the reloads (none restarted)')
         for j in k.list_all('a'):
             if j['state'] in ('QUEUED', 'RUNNING'):

@@ -6,9 +6,12 @@
  * Bulk bytes (modules, inputs, outputs) travel as memfds, never inline.
  *
  * msg_recv() and the msg_get_*() checkers in src/proc/msg.c are the only
- * place that decodes these bytes.  A message that fails a check came from a
- * buggy or compromised peer: the receiver ends that peer (closes the
- * socket; the parent restarts it), it never repairs the message.
+ * place that decodes these bytes.  Every type is declared for one sender
+ * and a set of receivers (the table in msg.c, docs/ARCHITECTURE.md): a type
+ * from any other peer is malformed, as is one that fails a check.  A
+ * malformed message came from a buggy or compromised peer: the receiver
+ * applies the rule of its peer table (struct proc_peer, kiln/proc.h), it
+ * never repairs the message.
  */
 #ifndef KILN_MSG_H
 #define KILN_MSG_H
@@ -24,6 +27,17 @@
 _Static_assert(sizeof(struct config) + 16 <= 65536,
     "struct config must fit in one IMSG_CONF");
 #define MSG_MAX_FDS	4
+
+/* The processes at either end of a socket; a message type's direction. */
+enum msg_peer {
+	MSG_PEER_PARENT,
+	MSG_PEER_API,
+	MSG_PEER_CORE,
+	MSG_PEER_LAUNCHER,
+	MSG_PEER_WORKER,	/* a pooled worker (src/sandbox/pool.c) */
+	MSG_PEER_COUNT
+};
+#define MSG_PEER_BIT(p)	(1u << (p))	/* a set of receivers */
 
 enum msg_type {
 	/* parent -> every child, first at its start, then after a reload */
@@ -296,12 +310,17 @@ int msg_sendv(int sock, uint32_t type, uint64_t id, const void *payload,
     size_t plen, const void *tail, size_t tlen, const int *fds, int nfds);
 
 /*
- * Receives one message into m.  Returns 1 when a message arrived, 0 when
- * none is ready on a non-blocking socket, -EPIPE when the peer closed, or
+ * Receives one message into m on a socket between from (who sends on it)
+ * and self (who receives).  Returns 1 when a message arrived, 0 when none
+ * is ready on a non-blocking socket, -EPIPE when the peer closed, or
  * -KILN_EPROTO when the bytes are malformed (short, truncated, length
- * mismatch, too many descriptors).  Release descriptors with msg_clear().
+ * mismatch, too many descriptors) or the type is unknown or not declared
+ * from `from` to `self` (msg_type_allowed); its descriptors are closed
+ * then, and m->hdr holds the header when one arrived, for the log.
+ * Release descriptors with msg_clear().
  */
-int msg_recv(int sock, struct msg *m);
+int msg_recv(int sock, enum msg_peer from, enum msg_peer self,
+    struct msg *m);
 void msg_clear(struct msg *m);
 
 /*
@@ -331,5 +350,21 @@ int msg_reply_body_ok(uint32_t body, const void *p, size_t len);
 
 /* Name of a message type for logs ("IMSG_CORE_JOB_GET"), or "unknown". */
 const char *msg_type_name(uint32_t type);
+
+/*
+ * Whether type is a known type declared from `from` to `to`: 1, else 0
+ * (unknown types, peers out of range).
+ */
+int msg_type_allowed(uint32_t type, enum msg_peer from, enum msg_peer to);
+
+/*
+ * Size of type's payload struct: the fewest bytes msg_get() takes, and the
+ * most for a type without a tail.  0 for a type without one, and for an
+ * unknown type.
+ */
+size_t msg_type_size(uint32_t type);
+
+/* Name of a peer for logs ("api"), or "unknown". */
+const char *msg_peer_name(enum msg_peer p);
 
 #endif

@@ -5,7 +5,8 @@
  * connection; the core's reply, matched by request id, resumes it and the
  * next MHD_run() turns the reply into the HTTP response.  The api holds no
  * state of its own besides request counters; if the core goes away it
- * exits and the parent starts a new one.
+ * exits and the parent starts a new one.  Its peers (the parent, the
+ * core) are both more privileged: anything malformed from either is fatal.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -27,7 +28,9 @@
 
 const struct config *api_conf;
 
+static struct config *conf_live;	/* api_conf, which reloads replace */
 static int core_fd = PROC_FD_API_CORE;
+static int parent_fd = PROC_FD_PARENT;
 static struct req **pending;		/* requests waiting for the core */
 static size_t npending, cappending;
 static uint64_t next_id = 1;
@@ -70,47 +73,45 @@ api_core_call(struct req *r, uint32_t type, const void *payload, size_t plen,
 	return rc;
 }
 
-/* Core replies -> the requests waiting for them. */
-static void
-core_replies(void)
+/* A core reply -> the request waiting for it, if it still waits. */
+static int
+core_reply_dispatch(struct msg *m)
 {
-	static struct msg m;
 	const struct msg_reply *rep;
 	const uint8_t *tail;
 	struct req *r;
 	size_t tlen, i;
-	int rc;
 
-	while ((rc = msg_recv(core_fd, &m)) > 0) {
-		if (m.hdr.type != IMSG_API_REPLY ||
-		    (rep = msg_get(&m, &tail, &tlen)) == NULL || m.nfds > 1)
-			log_fatalx("malformed %s from core",
-			    msg_type_name(m.hdr.type));
-		r = NULL;
-		for (i = 0; i < npending; i++) {
-			if (pending[i]->id == m.hdr.id) {
-				r = pending[i];
-				pending[i] = pending[--npending];
-				break;
-			}
+	if ((rep = msg_get(m, &tail, &tlen)) == NULL || m->nfds > 1)
+		return -KILN_EPROTO;
+	r = NULL;
+	for (i = 0; i < npending; i++) {
+		if (pending[i]->id == m->hdr.id) {
+			r = pending[i];
+			pending[i] = pending[--npending];
+			break;
 		}
-		if (r != NULL) {
-			r->reply = *rep;
-			r->rbody = xmalloc(tlen ? tlen : 1);
-			memcpy(r->rbody, tail, tlen);
-			r->rlen = tlen;
-			r->rfd = m.nfds ? m.fds[0] : -1;
-			m.nfds = 0;
-			r->answered = 1;
-			r->waiting = 0;
-			MHD_resume_connection(r->conn);
-		}
-		msg_clear(&m);
 	}
-	if (rc < 0) {
-		log_warnx("core went away: %s", kiln_strerror(rc));
-		_exit(1);
+	if (r != NULL) {
+		r->reply = *rep;
+		r->rbody = xmalloc(tlen ? tlen : 1);
+		memcpy(r->rbody, tail, tlen);
+		r->rlen = tlen;
+		r->rfd = m->nfds ? m->fds[0] : -1;
+		m->fds[0] = -1;
+		r->answered = 1;
+		r->waiting = 0;
+		MHD_resume_connection(r->conn);
 	}
+	return 0;
+}
+
+/* Without the core there is nothing to serve: the parent starts another. */
+static void
+core_lost(const struct proc_peer *p, int rc)
+{
+	log_warnx("core went away: %s", kiln_strerror(rc));
+	_exit(1);
 }
 
 /* ------------------------------------------------------------ metrics */
@@ -357,43 +358,53 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 /*
- * The parent's messages: a reload replaces the configuration between two
- * requests, so each is authenticated entirely under one of them.
+ * The parent's message, a reload: it replaces the configuration between
+ * two requests, so each is authenticated entirely under one of them.
  */
-static void
-parent_messages(struct config *conf)
+static int
+parent_dispatch(struct msg *m)
 {
-	static struct msg m;
 	const struct config *next;
-	int rc;
 
-	while ((rc = msg_recv(PROC_FD_PARENT, &m)) == 1) {
-		if (m.hdr.type != IMSG_CONF || m.nfds != 0 ||
-		    (next = msg_get(&m, NULL, NULL)) == NULL)
-			log_fatalx("malformed %s from parent",
-			    msg_type_name(m.hdr.type));
-		if (next->generation > conf->generation) {
-			memcpy(conf, next, sizeof(*conf));
-			log_info("configuration %llu",
-			    (unsigned long long)conf->generation);
-		}
-		msg_clear(&m);
+	if (m->hdr.type != IMSG_CONF || m->nfds != 0 ||
+	    (next = msg_get(m, NULL, NULL)) == NULL)
+		return -KILN_EPROTO;
+	if (next->generation > conf_live->generation) {
+		memcpy(conf_live, next, sizeof(*conf_live));
+		log_info("configuration %llu",
+		    (unsigned long long)conf_live->generation);
 	}
-	if (rc < 0)
-		log_fatalx("parent: %s", kiln_strerror(rc));
+	return 0;
+}
+
+/* The api's peers, read in this order after each poll. */
+static const struct proc_peer peers[] = {
+	{ MSG_PEER_PARENT, &parent_fd, parent_dispatch, PEER_FATAL, NULL, 0 },
+	{ MSG_PEER_CORE, &core_fd, core_reply_dispatch, PEER_FATAL, core_lost,
+	    0 },
+};
+#define NPEERS	KILN_ARRAY_LEN(peers)
+
+const struct proc_peer *
+api_proc_peers(size_t *n)
+{
+	*n = NPEERS;
+	return peers;
 }
 
 int
 api_proc_main(struct config *conf)
 {
+	static struct msg m;
 	const union MHD_DaemonInfo *info;
 	struct MHD_Daemon *d;
-	struct pollfd pfd[4];
+	struct pollfd pfd[2 + NPEERS];
 	MHD_UNSIGNED_LONG_LONG mhd_ms;
 	sigset_t mask;
 	char what[64];
 	uid_t uid;
 	gid_t gid;
+	size_t i;
 	int rc, sfd, timeout;
 
 	if (sodium_init() < 0)
@@ -406,7 +417,7 @@ api_proc_main(struct config *conf)
 	if ((rc = policy_confine(POLICY_API, what, sizeof(what))) < 0)
 		log_fatalx("cannot confine the api: %s", kiln_strerror(rc));
 	log_info("api confined: %s", what);
-	api_conf = conf;
+	api_conf = conf_live = conf;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -427,23 +438,23 @@ api_proc_main(struct config *conf)
 		log_fatalx("cannot start the HTTP server");
 	log_info("serving HTTP");
 	pfd[0].fd = info->epoll_fd;
-	pfd[1].fd = core_fd;
-	pfd[2].fd = sfd;
-	pfd[3].fd = PROC_FD_PARENT;
-	pfd[0].events = pfd[1].events = pfd[2].events = pfd[3].events =
-	    POLLIN;
+	pfd[1].fd = sfd;
+	pfd[0].events = pfd[1].events = POLLIN;
 	for (;;) {
 		timeout = -1;
 		if (MHD_get_timeout(d, &mhd_ms) == MHD_YES)
 			timeout = mhd_ms > 60000 ? 60000 : (int)mhd_ms;
-		if (poll(pfd, 4, timeout) < 0 && errno != EINTR)
+		for (i = 0; i < NPEERS; i++) {
+			pfd[2 + i].fd = *peers[i].fd;
+			pfd[2 + i].events = POLLIN;
+		}
+		if (poll(pfd, 2 + NPEERS, timeout) < 0 && errno != EINTR)
 			log_fatal("poll");
-		if (pfd[2].revents)
-			break;
-		if (pfd[3].revents)
-			parent_messages(conf);
 		if (pfd[1].revents)
-			core_replies();
+			break;
+		for (i = 0; i < NPEERS; i++)
+			if (pfd[2 + i].revents)
+				proc_peer_serve(MSG_PEER_API, &peers[i], &m);
 		MHD_run(d);
 	}
 	MHD_stop_daemon(d);

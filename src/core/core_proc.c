@@ -8,8 +8,10 @@
  * acknowledged or started before it is durable (group commit, DESIGN §10).
  * A store failure is fatal: the parent restarts the core, which recovers
  * from the journal (core_recover.c).  This file is the entry point, the
- * loop and the dispatch of each peer's messages to the handlers of
- * core_submit.c, core_lifecycle.c, core_query.c and core_modules.c.
+ * loop, the core's peer table and the dispatch of each peer's messages to
+ * the handlers of core_submit.c, core_lifecycle.c, core_query.c and
+ * core_modules.c.  Anything malformed from the parent or the launcher
+ * (both root) is fatal; the api, less privileged, is dropped instead.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -49,7 +51,7 @@ api_lost(struct core *c)
 	core_compiles_forget(c);
 }
 
-static void parent_dispatch(struct core *, struct msg *);
+static void parent_catch_up(struct core *, uint64_t);
 
 /*
  * The configuration a request is judged under: the generation the api
@@ -63,14 +65,10 @@ static void parent_dispatch(struct core *, struct msg *);
 static struct config *
 conf_judge(struct core *c, uint64_t req, uint64_t gen)
 {
-	static struct msg pm;
 	struct config *cur;
 
-	while (gen > c->conf->generation && c->parent_fd >= 0 &&
-	    msg_recv(c->parent_fd, &pm) == 1) {
-		parent_dispatch(c, &pm);
-		msg_clear(&pm);
-	}
+	if (gen > c->conf->generation)
+		parent_catch_up(c, gen);
 	cur = c->conf;
 	if (gen != cur->generation && c->conf_prev != NULL &&
 	    gen == c->conf_prev->generation)
@@ -150,14 +148,13 @@ api_dispatch(struct core *c, struct msg *m)
 	return 0;
 }
 
-static void
+static int
 launcher_dispatch(struct core *c, struct msg *m)
 {
 	const void *p;
 
 	if ((p = msg_get(m, NULL, NULL)) == NULL)
-		log_fatalx("malformed %s from launcher",
-		    msg_type_name(m->hdr.type));
+		return -KILN_EPROTO;
 	switch (m->hdr.type) {
 	case IMSG_CORE_COMPILED:
 		core_module_compiled(c, p);
@@ -178,9 +175,9 @@ launcher_dispatch(struct core *c, struct msg *m)
 		break;
 	}
 	default:
-		log_fatalx("unexpected %s from launcher",
-		    msg_type_name(m->hdr.type));
+		return -KILN_EPROTO;
 	}
+	return 0;
 }
 
 /*
@@ -188,19 +185,19 @@ launcher_dispatch(struct core *c, struct msg *m)
  * messages, so each request is judged entirely under one of them; the
  * previous one is kept for requests the api judged under it.
  */
-static void
+static int
 core_conf_reload(struct core *c, struct msg *m)
 {
 	const struct config *next;
 	struct config *spare;
 
 	if (m->nfds != 0 || (next = msg_get(m, NULL, NULL)) == NULL)
-		log_fatalx("malformed configuration from parent");
+		return -KILN_EPROTO;
 	if (next->generation <= c->conf->generation) {
 		log_warnx("configuration %llu after %llu: ignored",
 		    (unsigned long long)next->generation,
 		    (unsigned long long)c->conf->generation);
-		return;
+		return 0;
 	}
 	spare = c->conf_prev != NULL ? c->conf_prev : xmalloc(sizeof(*spare));
 	memcpy(spare, next, sizeof(*spare));
@@ -209,19 +206,19 @@ core_conf_reload(struct core *c, struct msg *m)
 	core_sched_tenants(c);
 	log_info("configuration %llu: %d tenants",
 	    (unsigned long long)c->conf->generation, c->conf->ntenants);
+	return 0;
 }
 
-static void
+static int
 parent_dispatch(struct core *c, struct msg *m)
 {
 	switch (m->hdr.type) {
 	case IMSG_CONF:
-		core_conf_reload(c, m);
-		break;
+		return core_conf_reload(c, m);
 	case IMSG_CORE_PEER_API:
 	case IMSG_CORE_PEER_LAUNCHER:
 		if (m->nfds != 1 || msg_get(m, NULL, NULL) == NULL)
-			log_fatalx("malformed peer message from parent");
+			return -KILN_EPROTO;
 		if (m->hdr.type == IMSG_CORE_PEER_API) {
 			if (c->api_fd >= 0)
 				api_lost(c);
@@ -237,6 +234,8 @@ parent_dispatch(struct core *c, struct msg *m)
 		    m->hdr.type == IMSG_CORE_PEER_API ? "api" : "launcher");
 		break;
 	case IMSG_CORE_SHUTDOWN:
+		if (m->nfds != 0 || msg_get(m, NULL, NULL) == NULL)
+			return -KILN_EPROTO;
 		if (!c->draining) {
 			c->draining = 1;
 			c->drain_deadline_ns = now_mono_ns() +
@@ -245,62 +244,94 @@ parent_dispatch(struct core *c, struct msg *m)
 		}
 		break;
 	default:
-		log_fatalx("unexpected %s from parent",
-		    msg_type_name(m->hdr.type));
-	}
-}
-
-/* Reads every ready message from fd; returns -EPIPE when the peer left. */
-static int
-drain(struct core *c, int *fdp, int (*fn)(struct core *, struct msg *),
-    int max)
-{
-	static struct msg m;
-	int rc, n = 0;
-
-	while (*fdp >= 0 && n++ < max) {
-		rc = msg_recv(*fdp, &m);
-		if (rc == 0)
-			return 0;
-		if (rc < 0)
-			return rc;
-		rc = fn(c, &m);
-		msg_clear(&m);
-		if (rc < 0)
-			return rc;
+		return -KILN_EPROTO;
 	}
 	return 0;
 }
 
 static int
-api_fn(struct core *c, struct msg *m)
+parent_fn(struct msg *m)
 {
-	return api_dispatch(c, m);
+	return parent_dispatch(&core, m);
 }
 
 static int
-launcher_fn(struct core *c, struct msg *m)
+launcher_fn(struct msg *m)
 {
-	launcher_dispatch(c, m);
-	return 0;
+	return launcher_dispatch(&core, m);
 }
 
 static int
-parent_fn(struct core *c, struct msg *m)
+api_fn(struct msg *m)
 {
-	parent_dispatch(c, m);
-	return 0;
+	return api_dispatch(&core, m);
+}
+
+static void
+launcher_gone(const struct proc_peer *p, int rc)
+{
+	core_launcher_lost(&core);
+}
+
+static void
+api_gone(const struct proc_peer *p, int rc)
+{
+	api_lost(&core);
+}
+
+/*
+ * The core's peers, read in this order in each turn's transaction, at
+ * most max messages each (the rest wait for the next turn).
+ */
+enum { ROW_PARENT, ROW_LAUNCHER, ROW_API, NPEERS };
+
+static const struct proc_peer peers[NPEERS] = {
+	[ROW_PARENT] = { MSG_PEER_PARENT, &core.parent_fd, parent_fn,
+	    PEER_FATAL, NULL, 16 },
+	[ROW_LAUNCHER] = { MSG_PEER_LAUNCHER, &core.launcher_fd, launcher_fn,
+	    PEER_FATAL, launcher_gone, BATCH_MAX },
+	[ROW_API] = { MSG_PEER_API, &core.api_fd, api_fn, PEER_DROP,
+	    api_gone, BATCH_MAX },
+};
+
+/*
+ * In the middle of an api request (conf_judge): reads the parent's
+ * messages one at a time, under its row's rule, until c->conf reaches
+ * generation gen or none is ready.  Its own buffer: the loop's holds the
+ * request.
+ */
+static void
+parent_catch_up(struct core *c, uint64_t gen)
+{
+	static struct msg pm;
+	struct proc_peer one = peers[ROW_PARENT];
+	int rc = 0;
+
+	one.max = 1;
+	while (gen > c->conf->generation &&
+	    (rc = proc_peer_read(MSG_PEER_CORE, &one, &pm)) > 0)
+		;
+	proc_peer_apply(&one, rc);
+}
+
+const struct proc_peer *
+core_proc_peers(size_t *n)
+{
+	*n = KILN_ARRAY_LEN(peers);
+	return peers;
 }
 
 int
 core_proc_main(struct config *conf)
 {
+	static struct msg m;
 	struct core *c = &core;
-	struct pollfd pfd[3];
+	struct pollfd pfd[NPEERS];
 	char dir[300], what[64];
 	uid_t uid;
 	gid_t gid;
 	int64_t now, wake;
+	size_t i;
 	int rc, timeout;
 
 	if (sodium_init() < 0)
@@ -348,21 +379,17 @@ core_proc_main(struct config *conf)
 			wake = c->drain_deadline_ns;
 		timeout = wake == 0 ? -1 : wake <= now ? 0 :
 		    (int)((wake - now) / 1000000) + 1;
-		pfd[0].fd = c->parent_fd;
-		pfd[1].fd = c->api_fd;
-		pfd[2].fd = c->launcher_fd;
-		pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
-		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
+		for (i = 0; i < NPEERS; i++) {
+			pfd[i].fd = *peers[i].fd;
+			pfd[i].events = POLLIN;
+		}
+		if (poll(pfd, NPEERS, timeout) < 0 && errno != EINTR)
 			log_fatal("poll");
 
 		if (store_begin(c->st) < 0)
 			log_fatalx("store: begin");
-		if (drain(c, &c->parent_fd, parent_fn, 16) == -EPIPE)
-			log_fatalx("parent went away");
-		if ((rc = drain(c, &c->launcher_fd, launcher_fn, BATCH_MAX)) < 0)
-			core_launcher_lost(c);
-		if ((rc = drain(c, &c->api_fd, api_fn, BATCH_MAX)) < 0)
-			api_lost(c);
+		for (i = 0; i < NPEERS; i++)
+			proc_peer_serve(MSG_PEER_CORE, &peers[i], &m);
 		if (!c->draining)
 			core_schedule(c);
 		if (store_commit(c->st) < 0)

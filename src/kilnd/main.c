@@ -15,6 +15,17 @@
 #include "kiln/sandbox.h"
 #include "kiln/util.h"
 
+/* The children the parent re-executes, by their -P role. */
+static const struct {
+	const char *role;
+	enum msg_peer self;
+	int (*main)(struct config *);
+} roles[] = {
+	{ "api", MSG_PEER_API, api_proc_main },
+	{ "core", MSG_PEER_CORE, core_proc_main },
+	{ "launcher", MSG_PEER_LAUNCHER, launcher_proc_main },
+};
+
 static void
 usage(void)
 {
@@ -64,18 +75,18 @@ main(int argc, char *argv[])
 	log_init(role ? role : "kilnd", debug);
 	if (role != NULL) {
 		char name[16];
+		size_t i;
 
+		for (i = 0; i < KILN_ARRAY_LEN(roles); i++)
+			if (strcmp(role, roles[i].role) == 0)
+				break;
+		if (i == KILN_ARRAY_LEN(roles))
+			log_fatalx("unknown process role %s", role);
 		snprintf(name, sizeof(name), "kilnd-%s", role);
 		prctl(PR_SET_NAME, name);
-		if (proc_config_recv(PROC_FD_PARENT, &conf) < 0)
+		if (proc_config_recv(PROC_FD_PARENT, roles[i].self, &conf) < 0)
 			log_fatalx("no configuration from the parent");
-		if (strcmp(role, "api") == 0)
-			return api_proc_main(&conf);
-		if (strcmp(role, "core") == 0)
-			return core_proc_main(&conf);
-		if (strcmp(role, "launcher") == 0)
-			return launcher_proc_main(&conf);
-		log_fatalx("unknown process role %s", role);
+		return roles[i].main(&conf);
 	}
 
 	config_defaults(&conf);

@@ -13,7 +13,9 @@
  * refused with a log line and the running configuration stays.  SIGTERM
  * or SIGINT
  * starts a clean shutdown: the core drains running jobs for the grace
- * period, then everything stops.
+ * period, then everything stops.  The parent listens to no child: its
+ * peer table declares the three with nothing they may send, and a child
+ * that sends anything is killed (and restarted like any that dies).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -65,6 +67,8 @@ struct parent {
 	int shutting_down;
 	int64_t kill_at_ns;	/* hard deadline during shutdown */
 };
+
+static struct parent parent;
 
 static int
 mkdir_owned(const char *path, mode_t mode, uid_t uid, gid_t gid)
@@ -437,27 +441,70 @@ restarts_run(struct parent *p)
 	return next < 0 ? -1 : (int)(next / 1000000) + 1;
 }
 
+/*
+ * A child's socket said something (nothing is declared from a child to
+ * the parent) or closed: close our end; one that spoke is killed, and
+ * restarted when reaped.  One that closed is exiting: its reaping tells.
+ */
+static void
+parent_child_lost(const struct proc_peer *pp, int rc)
+{
+	struct parent *p = &parent;
+	int k;
+
+	for (k = 0; k < CHILD_COUNT; k++)
+		if (pp->fd == &p->kids[k].fd)
+			break;
+	if (k == CHILD_COUNT || p->kids[k].fd < 0)
+		return;
+	close(p->kids[k].fd);
+	p->kids[k].fd = -1;
+	if (rc != -EPIPE && p->kids[k].pid > 0) {
+		log_warnx("killing %s (pid %d): %s", child_roles[k],
+		    (int)p->kids[k].pid, kiln_strerror(rc));
+		kill(p->kids[k].pid, SIGKILL);
+	}
+}
+
+/* The parent's peers: its children, in child_roles[] order. */
+static const struct proc_peer peers[CHILD_COUNT] = {
+	[CHILD_LAUNCHER] = { MSG_PEER_LAUNCHER, &parent.kids[CHILD_LAUNCHER].fd,
+	    NULL, PEER_DROP, parent_child_lost, 0 },
+	[CHILD_CORE] = { MSG_PEER_CORE, &parent.kids[CHILD_CORE].fd, NULL,
+	    PEER_DROP, parent_child_lost, 0 },
+	[CHILD_API] = { MSG_PEER_API, &parent.kids[CHILD_API].fd, NULL,
+	    PEER_DROP, parent_child_lost, 0 },
+};
+
+const struct proc_peer *
+parent_proc_peers(size_t *n)
+{
+	*n = KILN_ARRAY_LEN(peers);
+	return peers;
+}
+
 int
 parent_main(struct config *c, const struct parent_opts *o)
 {
-	struct parent p;
+	static struct msg m;
+	struct parent *p = &parent;
 	struct signalfd_siginfo si;
-	struct pollfd pfd;
+	struct pollfd pfd[1 + CHILD_COUNT];
 	sigset_t mask;
 	pid_t pid;
 	int sfd, status, timeout, k;
 
-	memset(&p, 0, sizeof(p));
-	p.conf = c;
-	p.opts = o;
+	memset(p, 0, sizeof(*p));
+	p->conf = c;
+	p->opts = o;
 	for (k = 0; k < CHILD_COUNT; k++) {
-		p.kids[k].pending_fd = -1;
-		p.kids[k].fd = -1;
+		p->kids[k].pending_fd = -1;
+		p->kids[k].fd = -1;
 	}
 	umask(022);
 	state_dir_prepare(c);
 	state_dir_lock(c);
-	p.listen_fd = listen_open(c);
+	p->listen_fd = listen_open(c);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -469,31 +516,39 @@ parent_main(struct config *c, const struct parent_opts *o)
 		log_fatal("signalfd");
 	signal(SIGPIPE, SIG_IGN);
 
-	children_start(&p);
+	children_start(p);
 	/* children inherit a blocked mask through exec: they reset it */
 	for (;;) {
-		timeout = restarts_run(&p);
-		if (p.shutting_down && children_alive(&p) == 0)
+		timeout = restarts_run(p);
+		if (p->shutting_down && children_alive(p) == 0)
 			break;
-		if (p.shutting_down && timeout == 0) {
+		if (p->shutting_down && timeout == 0) {
 			log_warnx("children did not stop in time: killing");
 			for (k = 0; k < CHILD_COUNT; k++)
-				if (p.kids[k].pid > 0)
-					kill(p.kids[k].pid, SIGKILL);
+				if (p->kids[k].pid > 0)
+					kill(p->kids[k].pid, SIGKILL);
 			timeout = -1;
 		}
-		pfd.fd = sfd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
+		pfd[0].fd = sfd;
+		pfd[0].events = POLLIN;
+		for (k = 0; k < CHILD_COUNT; k++) {
+			/* a dead child's socket would poll hung up forever */
+			pfd[1 + k].fd = p->kids[k].pid > 0 ? *peers[k].fd : -1;
+			pfd[1 + k].events = POLLIN;
+		}
+		if (poll(pfd, 1 + CHILD_COUNT, timeout) < 0 && errno != EINTR)
 			log_fatal("poll");
+		for (k = 0; k < CHILD_COUNT; k++)
+			if (pfd[1 + k].fd >= 0 && pfd[1 + k].revents)
+				proc_peer_serve(MSG_PEER_PARENT, &peers[k], &m);
 		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
-				shutdown_start(&p);
-			else if (si.ssi_signo == SIGHUP && !p.shutting_down)
-				parent_reload(&p);
+				shutdown_start(p);
+			else if (si.ssi_signo == SIGHUP && !p->shutting_down)
+				parent_reload(p);
 		}
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-			child_exited(&p, pid, status);
+			child_exited(p, pid, status);
 	}
 	log_info("stopped");
 	return 0;

@@ -1,7 +1,9 @@
 /*
  * The one place where bytes from another Kiln process are decoded: framing
- * over SOCK_SEQPACKET with SCM_RIGHTS, and the per-type payload checks of
- * msg_get().  Everything here assumes the peer may be hostile.
+ * over SOCK_SEQPACKET with SCM_RIGHTS, the direction every type is
+ * declared for (who sends it, who may receive it: msg_types[]), checked
+ * by msg_recv(), and the per-type payload checks of msg_get().  Everything
+ * here assumes the peer may be hostile.
  */
 #include <errno.h>
 #include <poll.h>
@@ -101,7 +103,7 @@ msg_clear(struct msg *m)
 }
 
 int
-msg_recv(int sock, struct msg *m)
+msg_recv(int sock, enum msg_peer from, enum msg_peer self, struct msg *m)
 {
 	struct iovec iov;
 	struct msghdr mh;
@@ -115,6 +117,7 @@ msg_recv(int sock, struct msg *m)
 
 	m->nfds = 0;
 	msg_clear(m);
+	memset(&m->hdr, 0, sizeof(m->hdr));
 	iov.iov_base = m->buf;
 	iov.iov_len = sizeof(m->buf);
 	memset(&mh, 0, sizeof(mh));
@@ -154,7 +157,8 @@ msg_recv(int sock, struct msg *m)
 		return -KILN_EPROTO;
 	}
 	memcpy(&m->hdr, m->buf, sizeof(m->hdr));
-	if (m->hdr.len != (size_t)n - sizeof(struct msg_hdr)) {
+	if (m->hdr.len != (size_t)n - sizeof(struct msg_hdr) ||
+	    !msg_type_allowed(m->hdr.type, from, self)) {
 		msg_clear(m);
 		return -KILN_EPROTO;
 	}
@@ -164,52 +168,74 @@ msg_recv(int sock, struct msg *m)
 
 #define STR_OK(field) (memchr((field), '\0', sizeof(field)) != NULL)
 
-/* Size of each type's payload struct, whether it has a tail, its name. */
+#define FROM(p)	MSG_PEER_##p
+#define TO(p)	MSG_PEER_BIT(MSG_PEER_##p)
+
+/*
+ * Each type: the size of its payload struct, whether it has a tail, who
+ * sends it and the set of its receivers, its name.
+ */
 static const struct {
 	uint32_t type;
 	size_t size;
 	int tail;
+	enum msg_peer from;
+	unsigned to;		/* MSG_PEER_BIT()s */
 	const char *name;
 } msg_types[] = {
-	{ IMSG_CONF, sizeof(struct config), 0, "IMSG_CONF" },
-	{ IMSG_CORE_PEER_API, 0, 0, "IMSG_CORE_PEER_API" },
-	{ IMSG_CORE_PEER_LAUNCHER, 0, 0, "IMSG_CORE_PEER_LAUNCHER" },
-	{ IMSG_CORE_SHUTDOWN, 0, 0, "IMSG_CORE_SHUTDOWN" },
-	{ IMSG_CORE_MODULE_PUT, sizeof(struct msg_tenant), 0,
-	    "IMSG_CORE_MODULE_PUT" },
-	{ IMSG_CORE_JOB_SUBMIT, sizeof(struct msg_submit), 1,
-	    "IMSG_CORE_JOB_SUBMIT" },
-	{ IMSG_CORE_JOB_GET, sizeof(struct msg_job_ref), 0,
-	    "IMSG_CORE_JOB_GET" },
-	{ IMSG_CORE_JOB_LIST, sizeof(struct msg_list), 0,
-	    "IMSG_CORE_JOB_LIST" },
-	{ IMSG_CORE_JOB_CANCEL, sizeof(struct msg_job_ref), 0,
-	    "IMSG_CORE_JOB_CANCEL" },
-	{ IMSG_CORE_JOB_OUTPUT, sizeof(struct msg_job_ref), 0,
-	    "IMSG_CORE_JOB_OUTPUT" },
-	{ IMSG_CORE_JOB_LOG, sizeof(struct msg_job_ref), 0,
-	    "IMSG_CORE_JOB_LOG" },
-	{ IMSG_CORE_METRICS, 0, 0, "IMSG_CORE_METRICS" },
-	{ IMSG_CORE_READY, 0, 0, "IMSG_CORE_READY" },
-	{ IMSG_CORE_JOB_EVENTS, sizeof(struct msg_job_ref), 0,
-	    "IMSG_CORE_JOB_EVENTS" },
-	{ IMSG_API_REPLY, sizeof(struct msg_reply), 1, "IMSG_API_REPLY" },
-	{ IMSG_LAUNCHER_COMPILE, sizeof(struct msg_compile), 1,
-	    "IMSG_LAUNCHER_COMPILE" },
-	{ IMSG_LAUNCHER_JOB_START, sizeof(struct msg_start), 1,
-	    "IMSG_LAUNCHER_JOB_START" },
-	{ IMSG_LAUNCHER_JOB_KILL, sizeof(struct msg_job_ref), 0,
-	    "IMSG_LAUNCHER_JOB_KILL" },
-	{ IMSG_CORE_COMPILED, sizeof(struct msg_compiled), 0,
-	    "IMSG_CORE_COMPILED" },
+	{ IMSG_CONF, sizeof(struct config), 0, FROM(PARENT),
+	    TO(API) | TO(CORE) | TO(LAUNCHER), "IMSG_CONF" },
+	{ IMSG_CORE_PEER_API, 0, 0, FROM(PARENT), TO(CORE),
+	    "IMSG_CORE_PEER_API" },
+	{ IMSG_CORE_PEER_LAUNCHER, 0, 0, FROM(PARENT), TO(CORE),
+	    "IMSG_CORE_PEER_LAUNCHER" },
+	{ IMSG_CORE_SHUTDOWN, 0, 0, FROM(PARENT), TO(CORE),
+	    "IMSG_CORE_SHUTDOWN" },
+	{ IMSG_CORE_MODULE_PUT, sizeof(struct msg_tenant), 0, FROM(API),
+	    TO(CORE), "IMSG_CORE_MODULE_PUT" },
+	{ IMSG_CORE_JOB_SUBMIT, sizeof(struct msg_submit), 1, FROM(API),
+	    TO(CORE), "IMSG_CORE_JOB_SUBMIT" },
+	{ IMSG_CORE_JOB_GET, sizeof(struct msg_job_ref), 0, FROM(API),
+	    TO(CORE), "IMSG_CORE_JOB_GET" },
+	{ IMSG_CORE_JOB_LIST, sizeof(struct msg_list), 0, FROM(API),
+	    TO(CORE), "IMSG_CORE_JOB_LIST" },
+	{ IMSG_CORE_JOB_CANCEL, sizeof(struct msg_job_ref), 0, FROM(API),
+	    TO(CORE), "IMSG_CORE_JOB_CANCEL" },
+	{ IMSG_CORE_JOB_OUTPUT, sizeof(struct msg_job_ref), 0, FROM(API),
+	    TO(CORE), "IMSG_CORE_JOB_OUTPUT" },
+	{ IMSG_CORE_JOB_LOG, sizeof(struct msg_job_ref), 0, FROM(API),
+	    TO(CORE), "IMSG_CORE_JOB_LOG" },
+	{ IMSG_CORE_METRICS, 0, 0, FROM(API), TO(CORE),
+	    "IMSG_CORE_METRICS" },
+	{ IMSG_CORE_READY, 0, 0, FROM(API), TO(CORE), "IMSG_CORE_READY" },
+	{ IMSG_CORE_JOB_EVENTS, sizeof(struct msg_job_ref), 0, FROM(API),
+	    TO(CORE), "IMSG_CORE_JOB_EVENTS" },
+	{ IMSG_API_REPLY, sizeof(struct msg_reply), 1, FROM(CORE), TO(API),
+	    "IMSG_API_REPLY" },
+	{ IMSG_LAUNCHER_COMPILE, sizeof(struct msg_compile), 1, FROM(CORE),
+	    TO(LAUNCHER), "IMSG_LAUNCHER_COMPILE" },
+	{ IMSG_LAUNCHER_JOB_START, sizeof(struct msg_start), 1, FROM(CORE),
+	    TO(LAUNCHER), "IMSG_LAUNCHER_JOB_START" },
+	{ IMSG_LAUNCHER_JOB_KILL, sizeof(struct msg_job_ref), 0, FROM(CORE),
+	    TO(LAUNCHER), "IMSG_LAUNCHER_JOB_KILL" },
+	{ IMSG_CORE_COMPILED, sizeof(struct msg_compiled), 0, FROM(LAUNCHER),
+	    TO(CORE), "IMSG_CORE_COMPILED" },
 	{ IMSG_CORE_JOB_RUNNING, sizeof(struct msg_job_ref), 0,
-	    "IMSG_CORE_JOB_RUNNING" },
-	{ IMSG_CORE_JOB_DONE, sizeof(struct msg_done), 0,
-	    "IMSG_CORE_JOB_DONE" },
+	    FROM(LAUNCHER), TO(CORE), "IMSG_CORE_JOB_RUNNING" },
+	{ IMSG_CORE_JOB_DONE, sizeof(struct msg_done), 0, FROM(LAUNCHER),
+	    TO(CORE), "IMSG_CORE_JOB_DONE" },
 	{ IMSG_CORE_LAUNCHER_HELLO, sizeof(struct msg_hello), 0,
-	    "IMSG_CORE_LAUNCHER_HELLO" },
-	{ IMSG_WORKER_JOB, sizeof(struct msg_worker_job), 1,
-	    "IMSG_WORKER_JOB" },
+	    FROM(LAUNCHER), TO(CORE), "IMSG_CORE_LAUNCHER_HELLO" },
+	{ IMSG_WORKER_JOB, sizeof(struct msg_worker_job), 1, FROM(LAUNCHER),
+	    TO(WORKER), "IMSG_WORKER_JOB" },
+};
+
+static const char *const peer_names[MSG_PEER_COUNT] = {
+	[MSG_PEER_PARENT] = "parent",
+	[MSG_PEER_API] = "api",
+	[MSG_PEER_CORE] = "core",
+	[MSG_PEER_LAUNCHER] = "launcher",
+	[MSG_PEER_WORKER] = "worker",
 };
 
 int
@@ -241,6 +267,37 @@ msg_type_name(uint32_t type)
 		if (msg_types[i].type == type)
 			return msg_types[i].name;
 	return "unknown";
+}
+
+int
+msg_type_allowed(uint32_t type, enum msg_peer from, enum msg_peer to)
+{
+	size_t i;
+
+	if ((unsigned)from >= MSG_PEER_COUNT || (unsigned)to >= MSG_PEER_COUNT)
+		return 0;
+	for (i = 0; i < sizeof(msg_types) / sizeof(msg_types[0]); i++)
+		if (msg_types[i].type == type)
+			return msg_types[i].from == from &&
+			    (msg_types[i].to & MSG_PEER_BIT(to)) != 0;
+	return 0;
+}
+
+size_t
+msg_type_size(uint32_t type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(msg_types) / sizeof(msg_types[0]); i++)
+		if (msg_types[i].type == type)
+			return msg_types[i].size;
+	return 0;
+}
+
+const char *
+msg_peer_name(enum msg_peer p)
+{
+	return (unsigned)p < MSG_PEER_COUNT ? peer_names[p] : "unknown";
 }
 
 /* Whether every string field of the payload is NUL-terminated. */

@@ -1,7 +1,9 @@
 /*
  * Spawning Kiln's children by re-executing kilnd with a fixed descriptor
- * layout, handing them their configuration, and the privilege drop every
- * unprivileged process performs.
+ * layout, handing them their configuration, the privilege drop every
+ * unprivileged process performs, and reading a peer's socket through a
+ * row of the process's peer table (struct proc_peer): direction check,
+ * dispatch, and the table's rule for a malformed message.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -111,14 +113,14 @@ proc_config_send(int sock, const struct config *c)
 }
 
 int
-proc_config_recv(int sock, struct config *c)
+proc_config_recv(int sock, enum msg_peer self, struct config *c)
 {
 	static struct msg m;
 	struct pollfd pfd = { .fd = sock, .events = POLLIN };
 	const struct config *got;
 	int rc;
 
-	while ((rc = msg_recv(sock, &m)) == 0)
+	while ((rc = msg_recv(sock, MSG_PEER_PARENT, self, &m)) == 0)
 		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
 			return -errno;
 	if (rc < 0)
@@ -131,4 +133,52 @@ proc_config_recv(int sock, struct config *c)
 	memcpy(c, got, sizeof(*c));
 	explicit_bzero(m.buf, sizeof(m.buf));
 	return 0;
+}
+
+int
+proc_peer_read(enum msg_peer self, const struct proc_peer *p,
+    struct msg *m)
+{
+	int rc, n = 0;
+
+	while (*p->fd >= 0 && (p->max == 0 || n < p->max)) {
+		rc = msg_recv(*p->fd, p->peer, self, m);
+		if (rc == 0)
+			break;
+		if (rc == 1 && p->dispatch == NULL)
+			rc = -KILN_EPROTO;
+		else if (rc == 1)
+			rc = p->dispatch(m);
+		if (rc == -KILN_EPROTO)
+			log_warnx("malformed %s from the %s",
+			    msg_type_name(m->hdr.type), msg_peer_name(p->peer));
+		msg_clear(m);
+		if (rc < 0)
+			return rc;
+		n++;
+	}
+	return n;
+}
+
+void
+proc_peer_apply(const struct proc_peer *p, int rc)
+{
+	const char *name = msg_peer_name(p->peer);
+
+	if (rc >= 0)
+		return;
+	if (rc == -KILN_EPROTO && p->malformed == PEER_FATAL)
+		log_fatalx("the %s sent a malformed message: exiting", name);
+	if (rc == -KILN_EPROTO)
+		log_warnx("the %s sent a malformed message: dropping it", name);
+	if (p->lost == NULL)
+		log_fatalx("%s went away: %s", name, kiln_strerror(rc));
+	p->lost(p, rc);
+}
+
+void
+proc_peer_serve(enum msg_peer self, const struct proc_peer *p,
+    struct msg *m)
+{
+	proc_peer_apply(p, proc_peer_read(self, p, m));
 }

@@ -1,7 +1,7 @@
 /*
  * The launcher's private state and the functions its files share:
  * launcher_proc.c (the entry point, the event loop and the dispatch of
- * the core's messages), launcher_child.c (the child table, reaping,
+ * its peers' messages), launcher_child.c (the child table, reaping,
  * worker results and done reports), launcher_job.c (starting and killing
  * jobs) and launcher_compile.c (module compilation, native preparation).
  * Everything here runs in the launcher process (root), single-threaded.

@@ -6,20 +6,24 @@
  * refilled from the poll loop); it forks one compiler per new wasm module
  * and resolves a new native module's libraries itself, and is the only
  * process that kills its children.  Wall-clock deadlines are enforced
- * here through pidfds; CPU time by RLIMIT_CPU in the worker.  It talks
- * only to the core; when the core goes away it kills and reaps its
- * children, removes their cgroups and exits.
+ * here through pidfds; CPU time by RLIMIT_CPU in the worker.  It serves
+ * only the core; when the core goes away it kills and reaps its
+ * children, removes their cgroups and exits.  From the parent it accepts
+ * a configuration, which it only logs: nothing it uses is reloadable.
+ * Anything malformed from either peer ends the launcher (the parent
+ * restarts it).
  *
  * This file is the process's entry point (its set-up, its own seccomp
  * filter and the hello to the core), the event loop (deadlines, the
- * pool's refill, the poll of the core, the children and the idle
- * workers) and the dispatch of the core's messages; jobs are started in
+ * pool's refill, the poll of its peers, the children and the idle
+ * workers) and the dispatch of its peers' messages; jobs are started in
  * launcher_job.c, modules made ready in launcher_compile.c, and children
  * reaped and reported on in launcher_child.c (launcher_int.h).
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 
@@ -107,29 +111,31 @@ launcher_confine(void)
 	log_info("launcher confined: %s", what);
 }
 
-/* One message from the core; anything malformed ends the launcher. */
-static void
-core_dispatch(struct launcher *l, struct msg *m)
+static struct launcher l;
+static int parent_fd = PROC_FD_PARENT;
+
+/* One message from the core; -KILN_EPROTO ends the launcher. */
+static int
+core_dispatch(struct msg *m)
 {
 	const uint8_t *tail;
 	const void *p;
 	size_t tlen;
 
 	if ((p = msg_get(m, &tail, &tlen)) == NULL)
-		log_fatalx("malformed %s from core", msg_type_name(m->hdr.type));
+		return -KILN_EPROTO;
 	switch (m->hdr.type) {
 	case IMSG_LAUNCHER_COMPILE: {
 		const struct msg_compile *mc = p;
 
 		if (m->nfds != 1 ||
-		    strspn(mc->cache_key, "0123456789abcdef") != 64)
-			log_fatalx("malformed compile request from core");
+		    strspn(mc->cache_key, "0123456789abcdef") != 64 ||
+		    (mc->kind != MODULE_NATIVE && tlen != 0))
+			return -KILN_EPROTO;
 		if (mc->kind == MODULE_NATIVE)
-			launcher_native_prepare(l, mc, tail, tlen, m->fds[0]);
-		else if (tlen != 0)
-			log_fatalx("malformed compile request from core");
+			launcher_native_prepare(&l, mc, tail, tlen, m->fds[0]);
 		else
-			launcher_compile_start(l, mc, m->fds[0]);
+			launcher_compile_start(&l, mc, m->fds[0]);
 		break;
 	}
 	case IMSG_LAUNCHER_JOB_START: {
@@ -137,25 +143,65 @@ core_dispatch(struct launcher *l, struct msg *m)
 
 		if ((s->has_input != 0) != (m->nfds == 1) ||
 		    strspn(s->cache_key, "0123456789abcdef") != 64)
-			log_fatalx("malformed job start from core");
-		launcher_job_start(l, s, tail, tlen, m->nfds ? m->fds[0] : -1);
+			return -KILN_EPROTO;
+		launcher_job_start(&l, s, tail, tlen,
+		    m->nfds ? m->fds[0] : -1);
 		break;
 	}
 	case IMSG_LAUNCHER_JOB_KILL:
-		launcher_job_kill(l, ((const struct msg_job_ref *)p)->id);
+		if (m->nfds != 0)
+			return -KILN_EPROTO;
+		launcher_job_kill(&l, ((const struct msg_job_ref *)p)->id);
 		break;
 	default:
-		log_fatalx("unexpected %s from core",
-		    msg_type_name(m->hdr.type));
+		return -KILN_EPROTO;
 	}
+	return 0;
+}
+
+/* The core went away: nothing left to serve. */
+static void
+core_lost(const struct proc_peer *p, int rc)
+{
+	log_info("core went away: exiting");
+	launcher_child_stop_all(&l);
+	exit(0);
+}
+
+/* A configuration after the first: logged, nothing here reloads. */
+static int
+parent_dispatch(struct msg *m)
+{
+	const struct config *next;
+
+	if (m->hdr.type != IMSG_CONF || m->nfds != 0 ||
+	    (next = msg_get(m, NULL, NULL)) == NULL)
+		return -KILN_EPROTO;
+	log_info("configuration %llu: nothing the launcher uses reloads",
+	    (unsigned long long)next->generation);
+	return 0;
+}
+
+/* The launcher's peers, read in this order after each poll. */
+static const struct proc_peer peers[] = {
+	{ MSG_PEER_PARENT, &parent_fd, parent_dispatch, PEER_FATAL, NULL, 0 },
+	{ MSG_PEER_CORE, &l.core_fd, core_dispatch, PEER_FATAL, core_lost,
+	    0 },
+};
+#define NPEERS	((int)KILN_ARRAY_LEN(peers))
+
+const struct proc_peer *
+launcher_proc_peers(size_t *n)
+{
+	*n = KILN_ARRAY_LEN(peers);
+	return peers;
 }
 
 int
 launcher_proc_main(struct config *conf)
 {
-	static struct launcher l;
 	static struct msg m;
-	struct pollfd pfds[2 * MAX_CHILDREN + 1 + SANDBOX_POOL_MAX];
+	struct pollfd pfds[NPEERS + 2 * MAX_CHILDREN + SANDBOX_POOL_MAX];
 	struct worker_spec tmpl;
 	int64_t now, next;
 	int i, n, np, rc, timeout, wait, refill;
@@ -223,53 +269,46 @@ launcher_proc_main(struct config *conf)
 			if (timeout < 0 || wait < timeout)
 				timeout = wait;
 		}
-		/* per child: its pidfd, and a worker's result pipe until
-		 * it reports that it started */
-		pfds[0].fd = l.core_fd;
-		pfds[0].events = POLLIN;
+		/* the peers, then per child: its pidfd, and a worker's
+		 * result pipe until it reports that it started */
+		for (i = 0; i < NPEERS; i++) {
+			pfds[i].fd = *peers[i].fd;
+			pfds[i].events = POLLIN;
+		}
 		for (i = 0; i < l.nkids; i++) {
 			struct lchild *c = l.kids[i];
 
-			pfds[2 * i + 1].fd = c->pidfd;
-			pfds[2 * i + 1].events = POLLIN;
-			pfds[2 * i + 2].fd = c->kind == KIND_WORKER &&
+			pfds[NPEERS + 2 * i].fd = c->pidfd;
+			pfds[NPEERS + 2 * i].events = POLLIN;
+			pfds[NPEERS + 2 * i + 1].fd = c->kind == KIND_WORKER &&
 			    !c->result_done ? c->result_fd : -1;
-			pfds[2 * i + 2].events = POLLIN;
+			pfds[NPEERS + 2 * i + 1].events = POLLIN;
 		}
 		n = l.nkids;
 		/* then the idle workers' pidfds: one that exits is reaped */
 		np = l.pool.n;
 		for (i = 0; i < np; i++) {
-			pfds[2 * n + 1 + i].fd = l.pool.w[i].pidfd;
-			pfds[2 * n + 1 + i].events = POLLIN;
+			pfds[NPEERS + 2 * n + i].fd = l.pool.w[i].pidfd;
+			pfds[NPEERS + 2 * n + i].events = POLLIN;
 		}
-		if (poll(pfds, 2 * (nfds_t)n + 1 + (nfds_t)np, timeout) < 0) {
+		if (poll(pfds, (nfds_t)(NPEERS + 2 * n + np), timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_fatal("poll");
 		}
 		/* downwards: a reaped child's slot takes the last child */
 		for (i = n - 1; i >= 0; i--) {
-			if (pfds[2 * i + 2].revents)
+			if (pfds[NPEERS + 2 * i + 1].revents)
 				launcher_child_result_poll(&l, l.kids[i]);
-			if (pfds[2 * i + 1].revents)
+			if (pfds[NPEERS + 2 * i].revents)
 				launcher_child_reap(&l, i);
 		}
 		for (i = np - 1; i >= 0; i--)
-			if (pfds[2 * n + 1 + i].revents)
+			if (pfds[NPEERS + 2 * n + i].revents)
 				sandbox_pool_reap(&l.pool, i);
-		if (pfds[0].revents) {
-			while ((rc = msg_recv(l.core_fd, &m)) > 0) {
-				core_dispatch(&l, &m);
-				msg_clear(&m);
-			}
-			if (rc == -EPIPE) {
-				log_info("core went away: exiting");
-				launcher_child_stop_all(&l);
-				return 0;
-			}
-			if (rc < 0)
-				log_fatalx("from core: %s", kiln_strerror(rc));
-		}
+		for (i = 0; i < NPEERS; i++)
+			if (pfds[i].revents)
+				proc_peer_serve(MSG_PEER_LAUNCHER, &peers[i],
+				    &m);
 	}
 }

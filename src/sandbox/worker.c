@@ -147,7 +147,8 @@ worker_pool_park(struct worker_spec *spec)
 
 	p.fd = keep[2];
 	p.events = POLLIN;
-	while ((rc = msg_recv(keep[2], &m)) == 0)
+	while ((rc = msg_recv(keep[2], MSG_PEER_LAUNCHER, MSG_PEER_WORKER,
+	    &m)) == 0)
 		if (poll(&p, 1, -1) < 0 && errno != EINTR)
 			_exit(WORKER_FAIL);
 	if (rc < 0 || m.hdr.type != IMSG_WORKER_JOB ||

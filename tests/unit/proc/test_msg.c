@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +29,20 @@ pair(int sv[2])
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
 }
 
+/* msg_recv as the core reads its api's socket. */
+static int
+recv_in_core(int sock)
+{
+	return msg_recv(sock, MSG_PEER_API, MSG_PEER_CORE, &m);
+}
+
+/* msg_recv as the api reads the core's socket. */
+static int
+recv_in_api(int sock)
+{
+	return msg_recv(sock, MSG_PEER_CORE, MSG_PEER_API, &m);
+}
+
 static void
 test_round_trip(void **state)
 {
@@ -46,7 +61,7 @@ test_round_trip(void **state)
 	s.has_input = 1;
 	assert_int_equal(msg_send(sv[0], IMSG_CORE_JOB_SUBMIT, 42, &s,
 	    sizeof(s), "{\"a\":1}", 7, p[0], -1), 0);
-	assert_int_equal(msg_recv(sv[1], &m), 1);
+	assert_int_equal(recv_in_core(sv[1]), 1);
 	assert_int_equal(m.hdr.type, IMSG_CORE_JOB_SUBMIT);
 	assert_int_equal(m.hdr.id, 42);
 	assert_int_equal(m.nfds, 1);
@@ -63,9 +78,9 @@ test_round_trip(void **state)
 	msg_clear(&m);
 	assert_int_equal(m.nfds, 0);
 	/* nothing more: 0 on the non-blocking receive; EOF once closed */
-	assert_int_equal(msg_recv(sv[1], &m), 0);
+	assert_int_equal(recv_in_core(sv[1]), 0);
 	close(sv[0]);
-	assert_int_equal(msg_recv(sv[1], &m), -EPIPE);
+	assert_int_equal(recv_in_core(sv[1]), -EPIPE);
 	close(sv[1]);
 	close(p[0]);
 	close(p[1]);
@@ -88,30 +103,30 @@ test_refusals(void **state)
 	memcpy(raw, &h, sizeof(h));
 	memcpy(raw + sizeof(h), &ref, sizeof(ref));
 	assert_int_equal(write(sv[0], raw, sizeof(raw)), sizeof(raw));
-	assert_int_equal(msg_recv(sv[1], &m), -KILN_EPROTO);
+	assert_int_equal(recv_in_core(sv[1]), -KILN_EPROTO);
 	/* shorter than a header */
 	assert_int_equal(write(sv[0], raw, 5), 5);
-	assert_int_equal(msg_recv(sv[1], &m), -KILN_EPROTO);
+	assert_int_equal(recv_in_core(sv[1]), -KILN_EPROTO);
 	/* right length, unterminated string */
 	memset(&ref, 'x', sizeof(ref));
 	assert_int_equal(msg_send(sv[0], IMSG_CORE_JOB_GET, 1, &ref,
 	    sizeof(ref), NULL, 0, -1, -1), 0);
-	assert_int_equal(msg_recv(sv[1], &m), 1);
+	assert_int_equal(recv_in_core(sv[1]), 1);
 	assert_null(msg_get(&m, NULL, NULL));
 	/* wrong payload size for the type, and a tail where none belongs */
 	memset(&ref, 0, sizeof(ref));
 	assert_int_equal(msg_send(sv[0], IMSG_CORE_JOB_GET, 1, &ref,
 	    sizeof(ref) - 1, NULL, 0, -1, -1), 0);
-	assert_int_equal(msg_recv(sv[1], &m), 1);
+	assert_int_equal(recv_in_core(sv[1]), 1);
 	assert_null(msg_get(&m, NULL, NULL));
 	assert_int_equal(msg_send(sv[0], IMSG_CORE_JOB_GET, 1, &ref,
 	    sizeof(ref), "x", 1, -1, -1), 0);
-	assert_int_equal(msg_recv(sv[1], &m), 1);
+	assert_int_equal(recv_in_core(sv[1]), 1);
 	assert_null(msg_get(&m, NULL, NULL));
-	/* an unknown type */
+	/* an unknown type: declared in no direction */
 	assert_int_equal(msg_send(sv[0], 9999, 1, NULL, 0, NULL, 0, -1, -1), 0);
-	assert_int_equal(msg_recv(sv[1], &m), 1);
-	assert_null(msg_get(&m, NULL, NULL));
+	assert_int_equal(recv_in_core(sv[1]), -KILN_EPROTO);
+	assert_int_equal(m.hdr.type, 9999);
 	assert_string_equal(msg_type_name(9999), "unknown");
 	assert_string_equal(msg_type_name(IMSG_CORE_JOB_GET),
 	    "IMSG_CORE_JOB_GET");
@@ -145,7 +160,7 @@ test_too_many_fds(void **state)
 	/* the most msg_sendv sends, and then one more: refused */
 	assert_int_equal(msg_sendv(sv[0], IMSG_CORE_READY, 7, NULL, 0, NULL,
 	    0, fds, MSG_MAX_FDS), 0);
-	assert_int_equal(msg_recv(sv[1], &m), 1);
+	assert_int_equal(recv_in_core(sv[1]), 1);
 	assert_int_equal(m.nfds, MSG_MAX_FDS);
 	for (i = 0; i < MSG_MAX_FDS; i++)
 		assert_true(m.fds[i] > 2);
@@ -165,7 +180,7 @@ test_too_many_fds(void **state)
 	c->cmsg_len = CMSG_LEN(sizeof(fds));
 	memcpy(CMSG_DATA(c), fds, sizeof(fds));
 	assert_int_equal(sendmsg(sv[0], &mh, 0), sizeof(h));
-	assert_int_equal(msg_recv(sv[1], &m), -KILN_EPROTO);
+	assert_int_equal(recv_in_core(sv[1]), -KILN_EPROTO);
 	assert_int_equal(m.nfds, 0);
 	close(sv[0]);
 	close(sv[1]);
@@ -211,22 +226,26 @@ test_config_handoff(void **state)
 	snprintf(sent.tenants[sent.ntenants++].id, JOB_TENANT_LEN, "acme");
 	sent.tenants[0].queue_limit = 12;
 	assert_int_equal(proc_config_send(sv[0], &sent), 0);
-	assert_int_equal(proc_config_recv(sv[1], &got), 0);
+	assert_int_equal(proc_config_recv(sv[1], MSG_PEER_CORE, &got), 0);
 	assert_memory_equal(&got, &sent, sizeof(sent));
 
 	/* anything else first, or a malformed config, is refused */
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(msg_send(sv[0], IMSG_CORE_JOB_GET, 1, &r, sizeof(r),
 	    NULL, 0, -1, -1), 0);
-	assert_int_equal(proc_config_recv(sv[1], &got), -KILN_EPROTO);
+	assert_int_equal(proc_config_recv(sv[1], MSG_PEER_CORE, &got),
+	    -KILN_EPROTO);
 	sent.ntenants = CONFIG_MAX_TENANTS + 1;
 	assert_int_equal(proc_config_send(sv[0], &sent), 0);
-	assert_int_equal(proc_config_recv(sv[1], &got), -KILN_EPROTO);
+	assert_int_equal(proc_config_recv(sv[1], MSG_PEER_CORE, &got),
+	    -KILN_EPROTO);
 	assert_int_equal(msg_send(sv[0], IMSG_CONF, 1, &sent, sizeof(sent) - 1,
 	    NULL, 0, -1, -1), 0);
-	assert_int_equal(proc_config_recv(sv[1], &got), -KILN_EPROTO);
+	assert_int_equal(proc_config_recv(sv[1], MSG_PEER_CORE, &got),
+	    -KILN_EPROTO);
 	close(sv[0]);
-	assert_int_equal(proc_config_recv(sv[1], &got), -EPIPE);
+	assert_int_equal(proc_config_recv(sv[1], MSG_PEER_CORE, &got),
+	    -EPIPE);
 	close(sv[1]);
 }
 
@@ -239,7 +258,7 @@ reply_accepted(int sv[2], const struct msg_reply *r, const void *body,
 
 	assert_int_equal(msg_send(sv[0], IMSG_API_REPLY, 9, r, sizeof(*r),
 	    body, len, fd, -1), 0);
-	assert_int_equal(msg_recv(sv[1], &m), 1);
+	assert_int_equal(recv_in_api(sv[1]), 1);
 	p = msg_get(&m, NULL, NULL);
 	msg_clear(&m);
 	return p != NULL;
@@ -284,7 +303,7 @@ test_reply_typed(void **state)
 	job_rec_fill(&job, "job_1");
 	assert_int_equal(msg_send(sv[0], IMSG_API_REPLY, 5, &r, sizeof(r),
 	    &job, sizeof(job), -1, -1), 0);
-	assert_int_equal(msg_recv(sv[1], &m), 1);
+	assert_int_equal(recv_in_api(sv[1]), 1);
 	assert_non_null(msg_get(&m, &tail, &tlen));
 	assert_int_equal(tlen, sizeof(job));
 	got = (const void *)tail;
@@ -404,6 +423,103 @@ test_reply_results(void **state)
 	close(p[1]);
 }
 
+/* Each type's declared sender and receivers, and msg_recv's check. */
+static void
+test_directions(void **state)
+{
+	static const struct {
+		uint32_t type;
+		enum msg_peer from;
+		unsigned to;
+	} decl[] = {
+		{ IMSG_CONF, MSG_PEER_PARENT, MSG_PEER_BIT(MSG_PEER_API) |
+		    MSG_PEER_BIT(MSG_PEER_CORE) |
+		    MSG_PEER_BIT(MSG_PEER_LAUNCHER) },
+		{ IMSG_CORE_PEER_API, MSG_PEER_PARENT,
+		    MSG_PEER_BIT(MSG_PEER_CORE) },
+		{ IMSG_CORE_SHUTDOWN, MSG_PEER_PARENT,
+		    MSG_PEER_BIT(MSG_PEER_CORE) },
+		{ IMSG_CORE_JOB_SUBMIT, MSG_PEER_API,
+		    MSG_PEER_BIT(MSG_PEER_CORE) },
+		{ IMSG_CORE_READY, MSG_PEER_API, MSG_PEER_BIT(MSG_PEER_CORE) },
+		{ IMSG_API_REPLY, MSG_PEER_CORE, MSG_PEER_BIT(MSG_PEER_API) },
+		{ IMSG_LAUNCHER_JOB_START, MSG_PEER_CORE,
+		    MSG_PEER_BIT(MSG_PEER_LAUNCHER) },
+		{ IMSG_CORE_JOB_DONE, MSG_PEER_LAUNCHER,
+		    MSG_PEER_BIT(MSG_PEER_CORE) },
+		{ IMSG_WORKER_JOB, MSG_PEER_LAUNCHER,
+		    MSG_PEER_BIT(MSG_PEER_WORKER) },
+	};
+	enum msg_peer from, to;
+	uint32_t type;
+	size_t i;
+	char c = 'x';
+	int sv[2], p[2], n;
+
+	for (i = 0; i < sizeof(decl) / sizeof(decl[0]); i++)
+		for (from = 0; from < MSG_PEER_COUNT; from++)
+			for (to = 0; to < MSG_PEER_COUNT; to++)
+				assert_int_equal(msg_type_allowed(decl[i].type,
+				    from, to), from == decl[i].from &&
+				    (decl[i].to & MSG_PEER_BIT(to)) != 0);
+	/* every known type has one sender; nothing is sent to the parent */
+	for (type = 0; type < 1000; type++) {
+		n = 0;
+		for (from = 0; from < MSG_PEER_COUNT; from++)
+			for (to = 0; to < MSG_PEER_COUNT; to++)
+				n += msg_type_allowed(type, from, to);
+		assert_int_equal(n > 0,
+		    strcmp(msg_type_name(type), "unknown") != 0);
+		for (from = 0; from < MSG_PEER_COUNT; from++)
+			assert_false(msg_type_allowed(type, from,
+			    MSG_PEER_PARENT));
+	}
+	/* peers out of range, an unknown type */
+	assert_false(msg_type_allowed(IMSG_CONF, MSG_PEER_COUNT,
+	    MSG_PEER_CORE));
+	assert_false(msg_type_allowed(IMSG_CONF, MSG_PEER_PARENT,
+	    MSG_PEER_COUNT));
+	assert_false(msg_type_allowed(9999, MSG_PEER_API, MSG_PEER_CORE));
+	assert_string_equal(msg_peer_name(MSG_PEER_LAUNCHER), "launcher");
+	assert_string_equal(msg_peer_name(MSG_PEER_COUNT), "unknown");
+	assert_int_equal(msg_type_size(IMSG_CORE_JOB_GET),
+	    sizeof(struct msg_job_ref));
+	assert_int_equal(msg_type_size(IMSG_CORE_READY), 0);
+	assert_int_equal(msg_type_size(9999), 0);
+
+	/*
+	 * An api request read as if from the launcher, and a reply read by
+	 * the core: refused, the header kept for the log, the descriptor
+	 * closed (the pipe has no reader left).
+	 */
+	pair(sv);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(msg_send(sv[0], IMSG_CORE_READY, 3, NULL, 0, NULL, 0,
+	    p[0], -1), 0);
+	close(p[0]);
+	assert_int_equal(msg_recv(sv[1], MSG_PEER_LAUNCHER, MSG_PEER_CORE, &m),
+	    -KILN_EPROTO);
+	assert_int_equal(m.hdr.type, IMSG_CORE_READY);
+	assert_int_equal(m.hdr.id, 3);
+	assert_int_equal(m.nfds, 0);
+	assert_int_equal(write(p[1], &c, 1), -1);
+	assert_int_equal(errno, EPIPE);
+	close(p[1]);
+	assert_int_equal(msg_send(sv[0], IMSG_CORE_READY, 4, NULL, 0, NULL, 0,
+	    -1, -1), 0);
+	assert_int_equal(recv_in_core(sv[1]), 1);
+	msg_clear(&m);
+	assert_int_equal(msg_send(sv[0], IMSG_API_REPLY, 5, NULL, 0, NULL, 0,
+	    -1, -1), 0);
+	assert_int_equal(recv_in_core(sv[1]), -KILN_EPROTO);
+	/* a configuration from anyone but the parent */
+	assert_int_equal(msg_send(sv[0], IMSG_CONF, 6, NULL, 0, NULL, 0, -1,
+	    -1), 0);
+	assert_int_equal(recv_in_core(sv[1]), -KILN_EPROTO);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int
 main(void)
 {
@@ -413,9 +529,11 @@ main(void)
 		cmocka_unit_test(test_too_many_fds),
 		cmocka_unit_test(test_strings_split),
 		cmocka_unit_test(test_config_handoff),
+		cmocka_unit_test(test_directions),
 		cmocka_unit_test(test_reply_typed),
 		cmocka_unit_test(test_reply_results),
 	};
 
+	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
